@@ -1,0 +1,9 @@
+//! WAVE in burn: turns text, audio, silent video and audio-video into one embedding space.
+//!
+//! The crate knows no store, no files beyond a model directory, and no API: inputs in, vectors out.
+
+pub mod config;
+pub mod weights;
+
+/// The CPU backend used by default.
+pub type CpuBackend = burn::backend::Flex;

@@ -1,0 +1,1 @@
+//! wave-ingest (see its issue)

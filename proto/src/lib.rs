@@ -1,0 +1,1 @@
+//! wave-proto (see its issue)

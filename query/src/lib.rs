@@ -1,0 +1,1 @@
+//! wave-query (see its issue)
