@@ -7,3 +7,8 @@ pub mod weights;
 
 /// The CPU backend used by default.
 pub type CpuBackend = burn::backend::Flex;
+
+pub mod audio;
+pub mod preprocess;
+pub mod text;
+pub mod vision;
