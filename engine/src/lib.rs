@@ -12,3 +12,6 @@ pub mod audio;
 pub mod preprocess;
 pub mod text;
 pub mod vision;
+pub mod positions;
+pub mod prompt;
+pub mod fusion;
