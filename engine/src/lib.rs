@@ -15,3 +15,4 @@ pub mod vision;
 pub mod positions;
 pub mod prompt;
 pub mod fusion;
+pub mod model;

@@ -300,3 +300,143 @@ fn left_padded_candidate_batch_matches_golden() {
         );
     }
 }
+
+// ---- token layout and position ids -------------------------------------------------------
+
+use wave_engine::positions::{rope_positions, MediaGrids, PositionConfig, VideoGrid};
+use wave_engine::prompt::{
+    media_ids, text_ids, MediaKind, MediaPlaceholders, PromptTokenizer, DEFAULT_AUDIO_PROMPT,
+    DEFAULT_VIDEO_PROMPT,
+};
+
+/// The multiple-choice question of the QA case (the repo's scripts/ret_mc.json format).
+const QA_PROMPT: &str = "Select the best answer to the following multiplechoice question based on the video.\nWhat is moving across the screen?\nA. A red square.\nB. A blue circle.\nC. A green triangle.\nD. Nothing moves at all in this clip.\nPlease respond with only the letter of the correct answer.";
+
+fn whisper_tokens(feature_len: i64) -> usize {
+    (((feature_len - 1) / 2 + 1 - 2) / 2 + 1) as usize
+}
+
+fn position_config(cfg: &WaveConfig) -> PositionConfig {
+    PositionConfig {
+        image_token_id: cfg.image_token_index,
+        video_token_id: cfg.video_token_index,
+        audio_token_id: cfg.audio_token_index,
+        vision_start_token_id: cfg.vision_start_token_id,
+        audio_start_token_id: cfg.audio_start_token_id,
+        spatial_merge_size: cfg.vision_config.spatial_merge_size,
+        position_id_per_seconds: cfg.position_id_per_seconds as f32,
+        audio_doubled: !cfg.audio_config.beats_only,
+    }
+}
+
+struct CaseMedia {
+    placeholders: MediaPlaceholders,
+    grids: MediaGrids,
+}
+
+/// Media sizes of a golden case, derived like the pipeline does (second_per_grid from the sampling).
+fn case_media(g: &Golden, cfg: &WaveConfig) -> CaseMedia {
+    let audio_tokens: Vec<usize> = if g.has("audio_feature_lengths") {
+        vec![whisper_tokens(g.i64("audio_feature_lengths").0[0])]
+    } else {
+        vec![]
+    };
+    let mut videos = vec![];
+    let mut grid_videos = vec![];
+    if g.has("video_grid_thw") {
+        let thw = g.i64("video_grid_thw").0;
+        let thw = [thw[0] as usize, thw[1] as usize, thw[2] as usize];
+        let native_frames = g.i64("video_native_num_frames").0[0] as f64;
+        let native_fps = g.f32("video_native_fps").0[0] as f64;
+        let sampled = g.i64("video_frame_indices").0.len() as f64;
+        let fps = sampled / (native_frames / native_fps);
+        let spg = cfg.vision_config.temporal_patch_size as f64 / fps;
+        assert_eq!(
+            spg as f32,
+            g.f32("video_second_per_grid").0[0],
+            "second_per_grid"
+        );
+        videos.push((thw, spg));
+        grid_videos.push(VideoGrid {
+            thw,
+            second_per_grid: spg as f32,
+        });
+    }
+    CaseMedia {
+        placeholders: MediaPlaceholders {
+            audio_in_video: !audio_tokens.is_empty() && !videos.is_empty(),
+            audio_tokens: audio_tokens.clone(),
+            images: vec![],
+            videos,
+            merge_size: cfg.vision_config.spatial_merge_size,
+            position_id_per_seconds: cfg.position_id_per_seconds,
+            double_audio: !cfg.audio_config.beats_only,
+        },
+        grids: MediaGrids {
+            images: vec![],
+            videos: grid_videos,
+            audio_tokens,
+        },
+    }
+}
+
+fn golden_ids(g: &Golden, name: &str) -> Vec<u32> {
+    g.i64(name).0.into_iter().map(|x| x as u32).collect()
+}
+
+#[test]
+fn token_layout_and_positions_match_golden() {
+    let dir = golden_dir();
+    let cfg = WaveConfig::from_dir(&dir).unwrap();
+    let tokenizer = PromptTokenizer::from_dir(&dir, &cfg).unwrap();
+    let pos_cfg = position_config(&cfg);
+    for (file, kind, prompt) in [
+        (
+            "cases/audio.safetensors",
+            MediaKind::Audio,
+            DEFAULT_AUDIO_PROMPT,
+        ),
+        (
+            "cases/video.safetensors",
+            MediaKind::Video,
+            DEFAULT_VIDEO_PROMPT,
+        ),
+        (
+            "cases/av.safetensors",
+            MediaKind::Video,
+            DEFAULT_VIDEO_PROMPT,
+        ),
+        ("cases/qa.safetensors", MediaKind::Video, QA_PROMPT),
+    ] {
+        let g = Golden::open(file);
+        let media = case_media(&g, &cfg);
+        let ids = media_ids(&tokenizer, kind, prompt, &media.placeholders).unwrap();
+        assert_eq!(ids, golden_ids(&g, "input_ids"), "{file}: input_ids");
+        assert_eq!(
+            rope_positions(&ids, &pos_cfg, &media.grids, false).unwrap(),
+            golden_positions(&g, "position_ids"),
+            "{file}: position_ids"
+        );
+        if g.has("position_ids_use_audio_in_video") {
+            assert_eq!(
+                rope_positions(&ids, &pos_cfg, &media.grids, true).unwrap(),
+                golden_positions(&g, "position_ids_use_audio_in_video"),
+                "{file}: position_ids_use_audio_in_video"
+            );
+        }
+        if g.has("label_ids") {
+            // The caption is not stored as text: rebuild it from the word-level pieces.
+            let label = golden_ids(&g, "label_ids");
+            let raw = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+            let caption: String = label[..label.len() - 1]
+                .iter()
+                .map(|&id| raw.id_to_token(id).unwrap())
+                .collect();
+            assert_eq!(
+                text_ids(&tokenizer, &caption).unwrap(),
+                label,
+                "{file}: label_ids"
+            );
+        }
+    }
+}

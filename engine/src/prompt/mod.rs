@@ -19,6 +19,21 @@ pub const DEFAULT_VIDEO_PROMPT: &str = "Please describe the video.";
 /// The retrieval prompt for audio inputs.
 pub const DEFAULT_AUDIO_PROMPT: &str = "Please describe the audio.";
 
+/// The token ids of one media input: chat-template user turn, placeholder expansion, tokenisation.
+pub fn media_ids(
+    tokenizer: &PromptTokenizer,
+    kind: MediaKind,
+    prompt: &str,
+    media: &MediaPlaceholders,
+) -> Result<Vec<u32>, PromptError> {
+    tokenizer.encode(&expand_placeholders(&user_turn(kind, prompt), media)?)
+}
+
+/// The token ids of a text input (label route): `text<|im_end|>`.
+pub fn text_ids(tokenizer: &PromptTokenizer, text: &str) -> Result<Vec<u32>, PromptError> {
+    tokenizer.encode(&label_text(text))
+}
+
 /// The special-token strings of the Qwen2.5-Omni tokenizer.
 pub mod tokens {
     pub const IM_START: &str = "<|im_start|>";

@@ -48,10 +48,10 @@ impl MultimodalRope {
         let mut cos = Vec::with_capacity(batch * len * head_dim);
         let mut sin = Vec::with_capacity(batch * len * head_dim);
         for p in positions {
-            let axes = [&p.t, &p.h, &p.w];
-            for l in 0..len {
+            for ((&t, &h), &w) in p.t.iter().zip(&p.h).zip(&p.w) {
+                let token = [t as f32, h as f32, w as f32];
                 for d in 0..head_dim {
-                    let pos = axes[self.axis_of_dim[d]][l] as f32;
+                    let pos = token[self.axis_of_dim[d]];
                     let angle = self.inv_freq[d % half] * pos;
                     cos.push(angle.cos());
                     sin.push(angle.sin());

@@ -3,6 +3,7 @@
 //! Tensors are read one at a time with positioned reads (no mmap), so loading holds the
 //! model's tensors plus at most one tensor being converted: never two copies of the weights.
 
+mod pytorch;
 mod safetensors;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +12,10 @@ use std::sync::Mutex;
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
+pub use self::pytorch::{PyValue, TorchArchive};
 pub use self::safetensors::SafetensorsFile;
+
+use crate::config::BeatsConfig;
 
 /// Errors from reading a model directory. Each names the file and, where there is one, the tensor.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,9 @@ pub struct TensorEntry {
     /// Byte offset of the first element within `file`.
     pub offset: u64,
     pub len: u64,
+    /// Element strides when the tensor is not stored row-major (PyTorch views); `len` then
+    /// spans from the first to the last element. `None`: contiguous.
+    pub strides: Option<Vec<usize>>,
 }
 
 /// All tensors of a checkpoint, by name. Tracks which names the model asked for, so
@@ -84,6 +91,92 @@ impl WeightStore {
             self.entries.insert(format!("{prefix}{name}"), entry);
         }
         Ok(())
+    }
+
+    /// Adds every tensor of a `torch.save` state dict (`pytorch_model*.bin`), optionally under a prefix.
+    pub fn add_pytorch(&mut self, path: &Path, prefix: &str) -> Result<(), WeightError> {
+        let archive = TorchArchive::open(path)?;
+        for (name, entry) in archive.state_dict_entries(&archive.root, prefix)? {
+            self.entries.insert(name, entry);
+        }
+        Ok(())
+    }
+
+    /// Loads a BEATs checkpoint (`{'cfg': dict, 'model': state_dict}`) under `prefix`, replacing
+    /// every tensor the store already holds there (as the reference eval re-loads `model.beats`).
+    /// Returns its config.
+    pub fn add_beats_checkpoint(
+        &mut self,
+        path: &Path,
+        prefix: &str,
+    ) -> Result<BeatsConfig, WeightError> {
+        let archive = TorchArchive::open(path)?;
+        let corrupt = |message: String| WeightError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        };
+        let cfg = archive
+            .root
+            .get("cfg")
+            .and_then(PyValue::to_json)
+            .ok_or_else(|| corrupt("no plain `cfg` dict (expected a BEATs checkpoint)".into()))?;
+        let cfg: BeatsConfig = serde_json::from_value(cfg).map_err(|e| WeightError::Config {
+            path: path.to_path_buf(),
+            message: format!("BEATs cfg: {e}"),
+        })?;
+        let model = archive
+            .root
+            .get("model")
+            .ok_or_else(|| corrupt("no `model` state dict (expected a BEATs checkpoint)".into()))?;
+        let entries = archive.state_dict_entries(model, prefix)?;
+        self.entries.retain(|name, _| !name.starts_with(prefix));
+        self.entries.extend(entries);
+        Ok(cfg)
+    }
+
+    /// Opens the weights of a model directory: `model.safetensors`, else the sharded
+    /// `model.safetensors.index.json`, else `pytorch_model.bin`, else `pytorch_model.bin.index.json`.
+    pub fn open_dir(dir: &Path) -> Result<Self, WeightError> {
+        Self::open_dir_as(dir, None)
+    }
+
+    /// [`Self::open_dir`] restricted to one format (`None`: safetensors first, then PyTorch).
+    pub fn open_dir_as(dir: &Path, format: Option<WeightFormat>) -> Result<Self, WeightError> {
+        let mut store = Self::default();
+        let formats = match format {
+            Some(f) => vec![f],
+            None => vec![WeightFormat::Safetensors, WeightFormat::PyTorch],
+        };
+        for format in formats {
+            let (single, index) = match format {
+                WeightFormat::Safetensors => ("model.safetensors", "model.safetensors.index.json"),
+                WeightFormat::PyTorch => ("pytorch_model.bin", "pytorch_model.bin.index.json"),
+            };
+            let add = |store: &mut Self, path: &Path| match format {
+                WeightFormat::Safetensors => store.add_safetensors(path, ""),
+                WeightFormat::PyTorch => store.add_pytorch(path, ""),
+            };
+            if dir.join(single).is_file() {
+                add(&mut store, &dir.join(single))?;
+                return Ok(store);
+            }
+            if dir.join(index).is_file() {
+                for (shard, names) in read_index(&dir.join(index))? {
+                    let path = dir.join(&shard);
+                    add(&mut store, &path)?;
+                    if let Some(name) = names.iter().find(|n| !store.contains(n)) {
+                        return Err(WeightError::Missing {
+                            name: name.clone(),
+                            files: path.display().to_string(),
+                        });
+                    }
+                }
+                return Ok(store);
+            }
+        }
+        Err(WeightError::NoWeights {
+            path: dir.to_path_buf(),
+        })
     }
 
     /// Adds a tensor entry (used by the PyTorch `.bin`/`.pt` readers).
@@ -120,6 +213,10 @@ impl WeightStore {
         })?;
         self.used.lock().unwrap().insert(name.to_string());
         let values = safetensors::read_as_f32(name, entry)?;
+        let values = match &entry.strides {
+            Some(strides) => gather_strided(&values, &entry.shape, strides),
+            None => values,
+        };
         Ok((values, entry.shape.clone()))
     }
 
@@ -175,4 +272,57 @@ impl WeightStore {
             Err(WeightError::Unexpected { names })
         }
     }
+}
+
+/// Checkpoint file formats of a model directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightFormat {
+    Safetensors,
+    PyTorch,
+}
+
+/// Shard file → the tensor names the `*.index.json` assigns to it.
+fn read_index(path: &Path) -> Result<BTreeMap<String, Vec<String>>, WeightError> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        weight_map: BTreeMap<String, String>,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| WeightError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let index: Index = serde_json::from_str(&text).map_err(|e| WeightError::Corrupt {
+        path: path.to_path_buf(),
+        message: format!("bad index: {e}"),
+    })?;
+    let mut shards: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, shard) in index.weight_map {
+        if shard.contains('/') || shard.contains("..") {
+            return Err(WeightError::Corrupt {
+                path: path.to_path_buf(),
+                message: format!("shard name `{shard}` is not a file of the model directory"),
+            });
+        }
+        shards.entry(shard).or_default().push(name);
+    }
+    Ok(shards)
+}
+
+/// Row-major values of a strided view over `span` (which starts at the view's first element).
+fn gather_strided(span: &[f32], shape: &[usize], strides: &[usize]) -> Vec<f32> {
+    let numel: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..numel {
+        let at: usize = index.iter().zip(strides).map(|(i, s)| i * s).sum();
+        out.push(span[at]);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    out
 }

@@ -80,6 +80,7 @@ impl SafetensorsFile {
                     shape: h.shape,
                     offset: data_start + begin,
                     len: end - begin,
+                    strides: None,
                 },
             );
         }
