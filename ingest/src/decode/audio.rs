@@ -165,7 +165,7 @@ fn decode_symphonia(path: &Path, opts: &AudioOptions) -> std::result::Result<Mon
     ) {
         Ok(f) => f,
         Err(SymError::Unsupported(what)) => return Err(SymFailure::Unsupported(what.into())),
-        Err(e) => return Err(classify(path, e)),
+        Err(e) => return Err(classify(path, e, Stage::Header)),
     };
     let track = format
         .default_track(TrackType::Audio)
@@ -191,7 +191,7 @@ fn decode_symphonia(path: &Path, opts: &AudioOptions) -> std::result::Result<Mon
     {
         Ok(d) => d,
         Err(SymError::Unsupported(what)) => return Err(SymFailure::Unsupported(what.into())),
-        Err(e) => return Err(classify(path, e)),
+        Err(e) => return Err(classify(path, e, Stage::Header)),
     };
 
     let mut pcm = MonoPcm {
@@ -206,7 +206,7 @@ fn decode_symphonia(path: &Path, opts: &AudioOptions) -> std::result::Result<Mon
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            Err(e) => return Err(classify(path, e)),
+            Err(e) => return Err(classify(path, e, Stage::Packets)),
         };
         if packet.track_id != track_id {
             continue;
@@ -225,7 +225,7 @@ fn decode_symphonia(path: &Path, opts: &AudioOptions) -> std::result::Result<Mon
             // the file is corrupt, judged below.
             Err(SymError::DecodeError(_)) => bad_packets += 1,
             Err(SymError::Unsupported(what)) => return Err(SymFailure::Unsupported(what.into())),
-            Err(e) => return Err(classify(path, e)),
+            Err(e) => return Err(classify(path, e, Stage::Packets)),
         }
         check_duration(path, pcm.duration(), max_s).map_err(fail)?;
     }
@@ -250,14 +250,31 @@ fn decode_symphonia(path: &Path, opts: &AudioOptions) -> std::result::Result<Mon
     Ok(pcm)
 }
 
-/// Maps a symphonia error that is not "unsupported" to an ingest error.
-fn classify(path: &Path, e: SymError) -> SymFailure {
+/// Where in the file a symphonia error happened.
+#[derive(Clone, Copy, PartialEq)]
+enum Stage {
+    /// Container and stream headers.
+    Header,
+    /// Audio packets.
+    Packets,
+}
+
+/// Maps a symphonia error to an ingest error. Running out of data among the packets means
+/// the file was cut short; in the headers it means a header points past the end of the file.
+fn classify(path: &Path, e: SymError, stage: Stage) -> SymFailure {
     let path_buf = path.to_path_buf();
     SymFailure::Failed(match e {
         SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            IngestError::Truncated {
-                path: path_buf,
-                reason: "the stream ends in the middle of a packet".into(),
+            if stage == Stage::Packets {
+                IngestError::Truncated {
+                    path: path_buf,
+                    reason: "the stream ends in the middle of a packet".into(),
+                }
+            } else {
+                IngestError::Corrupt {
+                    path: path_buf,
+                    reason: "a header points past the end of the file".into(),
+                }
             }
         }
         SymError::IoError(io) => IngestError::io(path, io),

@@ -18,24 +18,18 @@ pub(crate) struct FfmpegRun {
 }
 
 impl FfmpegRun {
-    /// Log lines at level error or fatal.
-    pub fn errors(&self) -> Vec<&str> {
-        self.log
-            .lines()
-            .filter(|l| l.contains("[error]") || l.contains("[fatal]"))
-            .collect()
+    /// The last error-level log lines, cleaned up, if any.
+    pub fn error_summary(&self, path: &Path) -> Option<String> {
+        summarize_log(&self.log, path, true)
     }
 
     /// The classified failure of a run that did not succeed.
     pub fn failure(&self, path: &Path) -> IngestError {
-        let errors = self.errors();
-        let reason = errors.last().map(|l| l.to_string()).unwrap_or_else(|| {
-            crate::decode::probe::last_line(&self.log, "ffmpeg exited with an error")
-        });
-        if errors
-            .iter()
-            .any(|l| l.contains("Decoder") && l.contains("not found"))
-        {
+        let reason = self
+            .error_summary(path)
+            .or_else(|| summarize_log(&self.log, path, false))
+            .unwrap_or_else(|| "ffmpeg exited with an error".into());
+        if self.log.contains("Decoder (codec") && self.log.contains("not found") {
             IngestError::UnsupportedCodec {
                 path: path.to_path_buf(),
                 codec: reason,
@@ -47,6 +41,30 @@ impl FfmpegRun {
             }
         }
     }
+}
+
+/// The last three non-empty lines of an ffmpeg/ffprobe log (only `[error]`/`[fatal]` ones if
+/// `only_errors`), joined by "; ", without the `[demuxer @ 0x…]` and `[level]` prefixes or
+/// the repeated file name.
+pub(crate) fn summarize_log(log: &str, path: &Path, only_errors: bool) -> Option<String> {
+    let url = file_url(path).to_string_lossy().into_owned();
+    let lines: Vec<String> = log
+        .lines()
+        .filter(|l| !only_errors || l.contains("[error]") || l.contains("[fatal]"))
+        .map(|l| {
+            let mut l = l.trim();
+            // Leading bracketed tags: the component (`[mp3 @ 0x55…]`) and the level.
+            while l.starts_with('[') {
+                match l.find(']') {
+                    Some(end) => l = l[end + 1..].trim_start(),
+                    None => break,
+                }
+            }
+            l.replace(&format!("{url}: "), "").trim().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines[lines.len().saturating_sub(3)..].join("; "))
 }
 
 /// Runs `ffmpeg -nostdin -nostats <pre_input> -i <path> <args>` and waits for it. `args` must

@@ -5,6 +5,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use crate::decode::ffmpeg::{file_url, summarize_log};
 use crate::error::{IngestError, Result};
 
 /// The first video and audio streams of a file and its duration.
@@ -60,7 +61,7 @@ pub fn probe_media(path: &Path) -> Result<MediaInfo> {
             "-show_format",
             "-show_streams",
         ])
-        .arg(crate::decode::ffmpeg::file_url(path))
+        .arg(file_url(path))
         .output()
         .map_err(|e| IngestError::Ffmpeg {
             path: path.to_path_buf(),
@@ -70,7 +71,8 @@ pub fn probe_media(path: &Path) -> Result<MediaInfo> {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(IngestError::Corrupt {
             path: path.to_path_buf(),
-            reason: last_line(&stderr, "ffprobe cannot read the file"),
+            reason: summarize_log(&stderr, path, false)
+                .unwrap_or_else(|| "ffprobe cannot read the file".into()),
         });
     }
     let raw: RawProbe =
@@ -79,16 +81,6 @@ pub fn probe_media(path: &Path) -> Result<MediaInfo> {
             reason: format!("unexpected ffprobe output: {e}"),
         })?;
     Ok(raw.into_info())
-}
-
-/// The last non-empty line of a tool's stderr, or `fallback`.
-pub(crate) fn last_line(stderr: &str, fallback: &str) -> String {
-    stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or(fallback)
-        .to_string()
 }
 
 #[derive(Deserialize)]
@@ -175,10 +167,10 @@ impl RawProbe {
 
 impl RawStream {
     fn codec(&self) -> Option<String> {
-        // ffprobe leaves codec_name out (or says "none") when it has no decoder.
+        // ffprobe leaves codec_name out, or says "none"/"unknown", when it has no decoder.
         self.codec_name
             .clone()
-            .filter(|c| c != "none" && !c.is_empty())
+            .filter(|c| !matches!(c.as_str(), "none" | "unknown" | ""))
     }
 
     fn video_info(&self) -> VideoStreamInfo {

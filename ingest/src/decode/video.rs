@@ -96,12 +96,20 @@ impl Video {
 /// Errors (all naming `path`): unreadable, empty or text file, no video stream, a codec ffmpeg
 /// cannot decode, a side over `opts.limits.max_side` ([`IngestError::Resolution`]), a duration
 /// over `opts.limits.max_duration_s`, data ffmpeg cannot parse ([`IngestError::Corrupt`]), or
-/// frames ending well before the declared duration ([`IngestError::Truncated`]).
+/// frames ending well before the declared duration ([`IngestError::Truncated`]). An audio
+/// stream that cannot be decoded fails the whole video rather than silently losing the sound.
 pub fn decode_video(path: &Path, opts: &VideoOptions) -> Result<Video> {
-    if !(opts.fps > 0.0 && opts.fps.is_finite()) || opts.max_pixels == 0 || opts.max_frame_side == 0
+    let range_ok = opts.start_s.is_finite()
+        && opts.start_s >= 0.0
+        && opts.duration_s.is_none_or(|d| d.is_finite() && d > 0.0);
+    if !(opts.fps > 0.0 && opts.fps.is_finite())
+        || opts.max_pixels == 0
+        || opts.max_frame_side == 0
+        || !range_ok
     {
         return Err(IngestError::Config(format!(
-            "video options need fps > 0 and a non-zero pixel budget, got {opts:?}"
+            "video options need fps > 0, a non-zero pixel budget, start_s >= 0 and \
+             duration_s > 0, got {opts:?}"
         )));
     }
     check_binary_media(path)?;
@@ -130,7 +138,7 @@ pub fn decode_video(path: &Path, opts: &VideoOptions) -> Result<Video> {
         pre_input.extend(["-ss".to_string(), format!("{:.6}", opts.start_s)]);
     }
     if let Some(d) = opts.duration_s {
-        pre_input.extend(["-t".to_string(), format!("{:.6}", d.max(0.0))]);
+        pre_input.extend(["-t".to_string(), format!("{d:.6}")]);
     }
 
     let (width, height) = target_size(stream.display_width, stream.display_height, opts);
@@ -223,11 +231,8 @@ fn decode_frames(
         return Err(IngestError::Corrupt {
             path: path.to_path_buf(),
             reason: run
-                .errors()
-                .last()
-                .map_or("no video frame could be decoded".to_string(), |e| {
-                    e.to_string()
-                }),
+                .error_summary(path)
+                .unwrap_or_else(|| "no video frame could be decoded".into()),
         });
     }
     if run.stdout.len() != times.len() * frame_bytes {
