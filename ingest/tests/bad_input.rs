@@ -192,16 +192,24 @@ fn corrupt_files() {
 fn truncated_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Containers that declare their length: half a file is caught.
+    // Containers that declare their length (or streams cut inside a packet): half a file is
+    // caught. (A raw ADTS stream declares nothing, so a cut at a frame boundary is invisible.)
     for (name, args) in [
         ("t.wav", &["-c:a", "pcm_s16le"][..]),
         ("t.flac", &["-c:a", "flac"]),
+        ("t.mp3", &["-c:a", "libmp3lame"]),
+        ("t.ogg", &["-c:a", "libvorbis"]),
+        ("t.webm", &["-c:a", "libvorbis"]),
     ] {
         let full = tone(d, name, 44_100, 4.0, args);
         let cut = truncate(&full, &d.join(format!("cut_{name}")), 0.5);
         let e = audio_err(&cut);
         assert!(matches!(e, IngestError::Truncated { .. }), "{name}: {e}");
     }
+    // An M4A (index at the end) loses its index: unreadable.
+    let m4a = tone(d, "t.m4a", 44_100, 4.0, &["-c:a", "aac"]);
+    let cut = truncate(&m4a, &d.join("cut_t.m4a"), 0.5);
+    assert!(matches!(audio_err(&cut), IngestError::Corrupt { .. }));
     // MP4 with the index up front: frames stop early.
     let mp4 = video(
         d,

@@ -206,6 +206,17 @@ fn a_time_range_is_decoded_with_source_timestamps() {
     let full = decode_video(&path, &VideoOptions::default()).unwrap();
     assert_eq!(full.num_frames(), 12);
     assert_eq!(full.frame(4), v.frame(0));
+    // Picking a clip's frames and audio out of a full decode.
+    assert_eq!(full.frames_between(2.0, 3.5), 4..8);
+    assert_eq!(full.frames_between(2.1, 2.4), 5..5);
+    assert_eq!(full.frames_between(5.0, 99.0), 10..12);
+    let full_audio = full.audio.as_ref().unwrap();
+    assert_eq!(full_audio.between(1.0, 2.5).len(), 24_000);
+    assert_eq!(
+        full_audio.between(5.5, 99.0).len(),
+        full_audio.pcm_16k.len() - 88_000
+    );
+    assert!(full_audio.between(4.0, 3.0).is_empty());
 }
 
 #[test]

@@ -63,6 +63,15 @@ impl Audio {
     pub fn is_silent(&self) -> bool {
         self.peak <= SILENCE_PEAK
     }
+
+    /// The samples between `start` and `end` seconds (clamped to the audio), e.g. a
+    /// [`ClipSpan`](crate::ClipSpan)'s range.
+    pub fn between(&self, start: f64, end: f64) -> &[f32] {
+        let index =
+            |t: f64| ((t.max(0.0) * TARGET_RATE as f64).round() as usize).min(self.pcm_16k.len());
+        let (a, b) = (index(start), index(end));
+        &self.pcm_16k[a..b.max(a)]
+    }
 }
 
 /// Decodes an audio file to 16 kHz mono with default options (channel average, 24 h limit).

@@ -83,6 +83,14 @@ impl Video {
         [self.num_frames(), self.height, self.width, 3]
     }
 
+    /// Indices of the frames whose time lies in `[start, end]` seconds (e.g. a
+    /// [`ClipSpan`](crate::ClipSpan)'s range).
+    pub fn frames_between(&self, start: f64, end: f64) -> std::ops::Range<usize> {
+        let first = self.frame_times.partition_point(|&t| t < start);
+        let last = self.frame_times.partition_point(|&t| t <= end);
+        first..last.max(first)
+    }
+
     /// Frame `i` as H·W·3 bytes.
     pub fn frame(&self, i: usize) -> Option<&[u8]> {
         let size = self.width * self.height * 3;
