@@ -11,7 +11,7 @@ use crate::subtitles::load_sidecar;
 /// Sidecar extensions, in order of preference: timed cues beat plain text.
 const SIDECAR_EXTS: &[&str] = &["srt", "vtt", "txt"];
 
-/// Discovers work under `root`: a `.jsonl` file is read as a manifest ([`read_manifest`]), a
+/// Discovers work under `root`: a `.jsonl` file is read as a manifest ([`read_manifest`](crate::read_manifest)), a
 /// directory is walked ([`discover_dir`]), any other file is a single item.
 ///
 /// Every problem is an `Err` entry naming its path; the other entries are still returned.

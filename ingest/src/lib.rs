@@ -1,10 +1,10 @@
 //! wave-ingest: the media side of bulk ingest.
 //!
-//! 1. [`discover`] a directory tree or a JSONL manifest into [`WorkItem`]s (text, audio,
+//! 1. [`discover()`] a directory tree or a JSONL manifest into [`WorkItem`]s (text, audio,
 //!    video), each with its sidecar transcript ([`Transcript`]).
 //! 2. Decode: [`load_text`], [`decode_audio`] (16 kHz mono f32), [`decode_video`] (RGB frames
 //!    at 2 fps with timestamps, plus audio; silent vs audio-video).
-//! 3. [`segment`] long media into overlapping [`ClipSpan`]s.
+//! 3. [`segment()`] long media into overlapping [`ClipSpan`]s.
 //!
 //! Bad input is an [`IngestError`] naming the path and the reason, never a panic.
 
@@ -17,7 +17,9 @@ pub mod manifest;
 pub mod segment;
 pub mod subtitles;
 
-pub use decode::audio::{decode_audio, decode_audio_with, Audio, AudioOptions, ChannelMix};
+pub use decode::audio::{
+    decode_audio, decode_audio_with, Audio, AudioOptions, ChannelMix, SILENCE_PEAK,
+};
 pub use decode::probe::{probe_media, AudioStreamInfo, MediaInfo, VideoStreamInfo};
 pub use decode::resample::resample;
 pub use decode::text::load_text;
