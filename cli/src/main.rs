@@ -1,1 +1,39 @@
-fn main() {}
+//! `wave`: the command line. It only wires the libraries together; each subcommand lives in
+//! its own module.
+
+mod store_cmd;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "wave",
+    version,
+    about = "Any-to-any multimodal search over text, audio and video"
+)]
+struct Cli {
+    /// Log filter (e.g. `info`, `wave_index=debug`); also RUST_LOG.
+    #[arg(long, global = true, env = "WAVE_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and maintain a store.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Store(c) => store_cmd::run(c),
+    }
+}
