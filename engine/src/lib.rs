@@ -16,3 +16,4 @@ pub mod positions;
 pub mod prompt;
 pub mod fusion;
 pub mod model;
+pub mod embedder;

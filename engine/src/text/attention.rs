@@ -7,6 +7,9 @@ use super::rope::apply_rotary;
 use crate::config::TextConfig;
 use crate::weights::{WeightError, WeightStore};
 
+/// Query rows per attention block (the golden AV/QA cases, 319 and 374 tokens, span two).
+const QUERY_BLOCK: usize = 256;
+
 pub struct Attention<B: Backend> {
     q_proj: Linear<B>,
     k_proj: Linear<B>,
@@ -86,15 +89,27 @@ impl<B: Backend> Attention<B> {
         let v = self.repeat_kv(v);
 
         let scale = (self.head_dim as f64).powf(-0.5);
-        let scores = q.matmul(k.swap_dims(2, 3)) * scale;
-        // f32::MIN rather than -inf keeps fully masked (padding) rows finite instead of NaN.
-        let scores = scores.mask_fill(mask.clone(), f32::MIN);
-        let probs = softmax(scores, 3);
-        let out =
-            probs
-                .matmul(v)
-                .swap_dims(1, 2)
-                .reshape([batch, len, self.num_heads * self.head_dim]);
+        let k_t = k.swap_dims(2, 3);
+        // Queries in blocks bound the score matrix to heads × block × len (long media inputs
+        // reach tens of thousands of tokens); each row's softmax is unchanged by the split.
+        let blocks: Vec<Tensor<B, 4>> = (0..len)
+            .step_by(QUERY_BLOCK)
+            .map(|start| {
+                let end = (start + QUERY_BLOCK).min(len);
+                let q =
+                    q.clone()
+                        .slice([0..batch, 0..self.num_heads, start..end, 0..self.head_dim]);
+                let mask = mask.clone().slice([0..batch, 0..1, start..end, 0..len]);
+                let scores = q.matmul(k_t.clone()) * scale;
+                // f32::MIN rather than -inf keeps fully masked (padding) rows finite, not NaN.
+                softmax(scores.mask_fill(mask, f32::MIN), 3).matmul(v.clone())
+            })
+            .collect();
+        let out = Tensor::cat(blocks, 2).swap_dims(1, 2).reshape([
+            batch,
+            len,
+            self.num_heads * self.head_dim,
+        ]);
         self.o_proj.forward(out)
     }
 
