@@ -7,12 +7,16 @@ use common::{assert_close, golden_dir, Golden};
 use wave_engine::config::{BeatsConfig, WaveConfig};
 use wave_engine::preprocess::{
     audio_segments, beats_fbank, first_channel, preprocess_frames, resample_to_16k, resize_bicubic,
-    sample_frames, smart_resize, whisper_features, whisper_token_count, PreprocessConfig,
-    WhisperFeatures,
+    sample_frames, smart_resize, whisper_features, whisper_token_count, AudioInputs,
+    PreprocessConfig, WhisperFeatures,
 };
 
-/// Features are compared at this max-abs difference (the reference is f32, we use f64).
-const FEATURE_TOL: f32 = 5e-5;
+/// Whisper features: the reference computes the STFT in f32, we in f64; the largest
+/// differences (up to ~3e-5) sit in quiet mel bins just above the (max − 8) floor, where the
+/// reference's f32 FFT rounding is relatively largest.
+const WHISPER_TOL: f32 = 5e-5;
+/// BEATs fbank: f64 in both, cast to f32 at the end.
+const FBANK_TOL: f32 = 2e-6;
 
 fn config() -> PreprocessConfig {
     PreprocessConfig::from_model_dir(&golden_dir()).expect("preprocessor config")
@@ -44,7 +48,7 @@ fn check_whisper(g: &Golden, prefix: &str, feats: &WhisperFeatures) {
         &what("input_features_valid"),
         &feats.valid(),
         &valid,
-        FEATURE_TOL,
+        WHISPER_TOL,
     );
 
     let (head, shape) = g.f32(&format!("{prefix}input_features_pad_region_head"));
@@ -53,14 +57,14 @@ fn check_whisper(g: &Golden, prefix: &str, feats: &WhisperFeatures) {
         &what("input_features_pad_region_head"),
         &feats.frames(feats.valid_frames, n_head),
         &head,
-        FEATURE_TOL,
+        WHISPER_TOL,
     );
     let (pad, _) = g.f32(&format!("{prefix}input_features_pad_value"));
     assert_close(
         &what("input_features_pad_value"),
         &[feats.pad_value],
         &pad,
-        FEATURE_TOL,
+        WHISPER_TOL,
     );
     // The last frames of the 300 s window are the constant pad value.
     let tail = feats.frames(feats.total_frames - 3, 3);
@@ -95,7 +99,7 @@ fn whisper_and_fbank_match_the_preprocess_clips() {
             &format!("{clip}_beats_fbank"),
             &fbank.values,
             &expected,
-            FEATURE_TOL,
+            FBANK_TOL,
         );
         let n_b = scalar_i64(&g, &format!("{clip}_beats_num_tokens"));
         assert_eq!(fbank.token_count(patch) as i64, n_b, "{clip}: BEATs tokens");
@@ -121,9 +125,9 @@ fn whisper_and_fbank_match_the_audio_cases() {
         }
         checked += 1;
         let (wav, _) = g.f32("input_raw_wav");
-        let pieces = audio_segments(&wav, cfg.whisper.n_samples);
-        assert_eq!(pieces.len(), 1, "golden clips are below 300 s");
-        let feats = whisper_features(pieces[0], &cfg.whisper).unwrap();
+        let inputs = AudioInputs::from_pcm(&wav, &cfg).unwrap();
+        assert_eq!(inputs.whisper.len(), 1, "golden clips are below 300 s");
+        let feats = &inputs.whisper[0];
         assert_eq!(
             feats.valid_frames as i64,
             scalar_i64(&g, "audio_feature_lengths")
@@ -133,7 +137,7 @@ fn whisper_and_fbank_match_the_audio_cases() {
         let ones = mask.iter().take_while(|&&m| m == 1).count();
         assert_eq!(ones, feats.valid_frames);
         assert_eq!(mask.iter().sum::<i64>() as usize, feats.valid_frames);
-        check_whisper(&g, "", &feats);
+        check_whisper(&g, "", feats);
 
         // Token counts: 2·N_a `<|AUDIO|>` placeholders; BEATs pooled to N_a rows.
         let (ids, _) = g.i64("input_ids");
@@ -143,19 +147,19 @@ fn whisper_and_fbank_match_the_audio_cases() {
             .count();
         assert_eq!(
             audio_tokens,
-            2 * feats.token_count(),
+            2 * inputs.whisper_token_count(),
             "{case}: audio placeholders"
         );
         assert_eq!(g.f32("beats_pooled").1[0], feats.token_count());
 
-        let fbank = beats_fbank(pieces[0], &cfg.beats).unwrap();
+        let fbank = &inputs.beats[0];
         let (expected, shape) = g.f32("beats_fbank");
         assert_eq!(shape, vec![fbank.frames, fbank.num_mel_bins]);
         assert_close(
             &format!("{case}:beats_fbank"),
             &fbank.values,
             &expected,
-            FEATURE_TOL,
+            FBANK_TOL,
         );
         let n_b = fbank.token_count(beats_cfg().input_patch_size);
         assert_eq!(
@@ -176,7 +180,7 @@ fn whisper_and_fbank_match_the_audio_cases() {
                 "qa:input_features_pad_value",
                 &[feats.pad_value],
                 &pad,
-                FEATURE_TOL,
+                WHISPER_TOL,
             );
         }
     }
@@ -354,9 +358,9 @@ fn config_reads_runtime_overrides_and_keeps_wave_pixels_without_them() {
     assert_eq!(shipped_only.image.min_pixels, 784);
     assert_eq!(shipped_only.image.max_pixels, 176_400);
     assert_eq!(shipped_only.whisper, cfg.whisper);
-    // No files at all: WAVE's defaults, identical to what the golden dir says.
+    // No files at all: WAVE's defaults.
     let none = PreprocessConfig::from_model_dir(std::path::Path::new("/nonexistent")).unwrap();
-    assert_eq!(none, cfg);
+    assert_eq!(none, PreprocessConfig::default());
 }
 
 /// A sine at `rate` resampled to 16 kHz equals the same sine sampled at 16 kHz (away from the
@@ -378,7 +382,7 @@ fn check_sine(rate: u32, freq: f64, amplitude: f64) {
         .collect();
     let diff = common::max_abs_diff(&out[margin..out.len() - margin], &expected);
     eprintln!("{rate} Hz -> 16 kHz, {freq} Hz sine: max abs diff {diff:e}");
-    assert!(diff < 2e-4 * amplitude as f32 * 10.0, "{rate} Hz: {diff}");
+    assert!(diff < 1e-4, "{rate} Hz: {diff}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! Audio: 16 kHz mono PCM (`&[f32]` in [-1, 1]) becomes the Whisper log-mel features of the
 //! Qwen2.5-Omni audio tower ([`whisper_features`]) and the kaldi fbank of BEATs
-//! ([`beats_fbank`]); other sample rates go through [`resample_to_16k`] first.
+//! ([`beats_fbank`]), per 300 s piece ([`AudioInputs::from_pcm`] does both); other sample
+//! rates go through [`resample_to_16k`] first.
 //! Video: decoded uint8 RGB frames become the Qwen2-VL patch rows ([`preprocess_video`]),
 //! after the reference's frame sampling ([`sample_frames`]) and resize ([`smart_resize`],
 //! [`resize_bicubic`]).
@@ -11,6 +12,7 @@
 //! WhisperFeatureExtractor / Qwen2VLImageProcessor, torchaudio's kaldi fbank and Pillow)
 //! computes, including its rounding quirks; settings come from [`PreprocessConfig`].
 
+mod audio_inputs;
 mod audio_segments;
 mod bicubic;
 mod config;
@@ -23,6 +25,7 @@ mod smart_resize;
 mod video_patches;
 mod whisper_features;
 
+pub use audio_inputs::AudioInputs;
 pub use audio_segments::{audio_segments, pad_to_min_len};
 pub use bicubic::resize_bicubic;
 pub use config::{
