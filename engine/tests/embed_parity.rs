@@ -336,6 +336,62 @@ fn a_mixed_batch_equals_one_at_a_time() {
     );
 }
 
+/// The golden clip rebuilt at its native rate: the sampled frames at their indices, black
+/// frames elsewhere; WAVE's own 2 fps sampling must pick exactly the sampled ones.
+fn native_frames(g: &Golden) -> VideoFrames {
+    let sampled = frames(g);
+    let native = g.i64("video_native_num_frames").0[0] as usize;
+    let frame_len = sampled.height * sampled.width * 3;
+    let mut data = vec![0u8; native * frame_len];
+    for (k, &i) in g.i64("video_frame_indices").0.iter().enumerate() {
+        let i = i as usize;
+        data[i * frame_len..(i + 1) * frame_len]
+            .copy_from_slice(&sampled.data[k * frame_len..(k + 1) * frame_len]);
+    }
+    VideoFrames {
+        data,
+        num_frames: native,
+        timing: FrameTiming::Native {
+            fps: g.f32("video_native_fps").0[0] as f64,
+        },
+        ..sampled
+    }
+}
+
+#[test]
+fn native_rate_video_is_sampled_like_the_reference() {
+    let e = embedder(&golden_dir(), AvPositions::Sequential);
+    let g = Golden::open("cases/video.safetensors");
+    let v = e
+        .embed_one(&Input::Video {
+            frames: native_frames(&g),
+            prompt: None,
+        })
+        .unwrap();
+    assert_close(
+        "video (native frames) mllm_embeds_normalized",
+        &v,
+        &g.f32("mllm_embeds_normalized").0,
+        TOL,
+    );
+    let g = Golden::open("cases/av.safetensors");
+    let (pcm, _) = audio_input(&g, None);
+    let v = e
+        .embed_one(&Input::AudioVideo {
+            pcm,
+            sample_rate: 16000,
+            frames: native_frames(&g),
+            prompt: None,
+        })
+        .unwrap();
+    assert_close(
+        "av (native frames) mllm_embeds_normalized",
+        &v,
+        &g.f32("mllm_embeds_normalized").0,
+        TOL,
+    );
+}
+
 #[test]
 fn a_model_dir_without_tokenizer_is_a_clear_error() {
     let dir = std::env::temp_dir().join(format!("wave-embed-notok-{}", std::process::id()));
