@@ -428,7 +428,9 @@ fn bicubic_matches_pillow_13_in_both_pass_orders() {
         }
         v
     };
-    let cases: [((usize, usize, usize, usize), &[u8]); 3] = [
+    // ((in_h, in_w, out_h, out_w), expected RGB bytes)
+    type Case = ((usize, usize, usize, usize), &'static [u8]);
+    let cases: [Case; 3] = [
         (
             (9, 12, 5, 7),
             &[
