@@ -1,8 +1,10 @@
-//! Pillow-compatible bicubic resize of 8-bit images (`Image.resize(size, BICUBIC)`), bit-exact:
-//! separable two-pass convolution (horizontal then vertical, or the reverse where Pillow 13
-//! picks it) with the a = −0.5 cubic kernel,
-//! its support stretched by the scale when downscaling, per-pixel coefficients normalised to
-//! sum 1 and quantised to 22-bit fixed point, and uint8 rounding/clipping after each pass.
+//! Pillow-compatible bicubic resize of 8-bit images (`Image.resize(size, BICUBIC)`), bit-exact
+//! with Pillow 13 (the reference's version): separable two-pass convolution with the a = −0.5
+//! cubic kernel, its support stretched by the scale when downscaling, per-pixel coefficients
+//! normalised to sum 1 and quantised to 22-bit fixed point, uint8 rounding/clipping after each
+//! pass. The pass order matters for that rounding: horizontal first, except when the height
+//! shrinks by more than twice as many pixels as the width (Pillow 13 then goes vertical first;
+//! Pillow ≤ 12 always went horizontal first).
 
 use super::PreprocessError;
 
