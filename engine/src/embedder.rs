@@ -22,8 +22,8 @@ use crate::positions::{
     rope_positions, MediaGrids, MropePositions, PositionConfig, PositionError, VideoGrid,
 };
 use crate::preprocess::{
-    audio_segments, beats_fbank, preprocess_frames, preprocess_video, resample_to_16k,
-    whisper_features, PreprocessConfig, PreprocessError, VideoPatches,
+    preprocess_frames, preprocess_video, resample_to_16k, AudioInputs, PreprocessConfig,
+    PreprocessError, VideoPatches,
 };
 use crate::prompt::{
     media_ids, text_ids, MediaKind, MediaPlaceholders, PromptError, PromptTokenizer,
@@ -344,19 +344,17 @@ impl<B: Backend> Embedder<B> {
             return Err(EmbedError::Input("audio samples must be finite".into()));
         }
         let pcm = resample_to_16k(pcm, sample_rate)?;
-        let cfg = &self.preprocess;
+        // WAVE encodes audio in pieces of the Whisper window (300 s); each piece stands alone.
+        let pieces = AudioInputs::from_pcm(&pcm, &self.preprocess)?;
         let mut rows = Vec::new();
         let mut tokens = 0;
-        // WAVE encodes audio in pieces of the Whisper window (300 s); each piece stands alone.
-        for piece in audio_segments(&pcm, cfg.whisper.n_samples) {
-            let feats = whisper_features(piece, &cfg.whisper)?;
+        for (feats, fbank) in pieces.whisper.iter().zip(pieces.beats) {
             let mel = Tensor::<B, 2>::from_data(
                 TensorData::new(feats.valid(), [feats.n_mels, feats.valid_frames]),
                 &self.device,
             );
             let whisper = self.wave.audio_tower.try_forward(mel)?;
             let n = whisper.dims()[0];
-            let fbank = beats_fbank(piece, &cfg.beats)?;
             let fbank = Tensor::<B, 2>::from_data(
                 TensorData::new(fbank.values, [fbank.frames, fbank.num_mel_bins]),
                 &self.device,
