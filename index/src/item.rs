@@ -33,7 +33,12 @@ impl Item {
     }
 
     pub(crate) fn from_record(r: v2::ItemRecord) -> Item {
-        Item {
+        Self::from_record_with_points(r).0
+    }
+
+    /// The item and the (space, point id) of each of its vectors.
+    pub(crate) fn from_record_with_points(r: v2::ItemRecord) -> (Item, Vec<(String, u64)>) {
+        let item = Item {
             id: r.id,
             modality: r.modality,
             source: r.source,
@@ -45,7 +50,8 @@ impl Item {
             tags: r.tags,
             content_hash: r.content_hash,
             model: r.model,
-        }
+        };
+        (item, r.points)
     }
 
     pub(crate) fn to_record(&self, seq: u64, points: Vec<(String, u64)>) -> v2::ItemRecord {

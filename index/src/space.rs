@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::hnswio::HnswIo;
-use hnsw_rs::prelude::{DistCosine, Hnsw};
+use hnsw_rs::prelude::{Distance, Hnsw};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,38 @@ use crate::error::IndexError;
 use crate::filter::ItemMeta;
 use crate::options::SpaceParams;
 
-pub(crate) type Graph = Hnsw<'static, f32, DistCosine>;
+pub(crate) type Graph = Hnsw<'static, f32, UnitCosine>;
+
+/// Cosine distance `1 - a·b` for vectors the store has already L2-normalised: one dot
+/// product instead of anndists' `DistCosine`, which recomputes both norms on every call.
+/// Clamped at 0 because rounding can push `a·a` a hair above 1 (the reason anndists'
+/// `DistDot` asserts and panics on normalised data).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct UnitCosine;
+
+impl Distance<f32> for UnitCosine {
+    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
+        (1.0 - dot(a, b)).max(0.0)
+    }
+}
+
+/// Dot product in 8 independent lanes, which the compiler turns into SIMD.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
 
 const MAX_LAYERS: usize = 16;
 /// Snapshot blobs are split into chunks so no RocksDB value gets huge.
@@ -46,6 +77,8 @@ pub(crate) struct Space {
     pub points: RwLock<Vec<Option<Arc<ItemMeta>>>>,
     /// Points currently in the graph (live + tombstones).
     pub graph_points: AtomicUsize,
+    /// Number of `Some` entries in `points`, kept in step by `set_point`.
+    live: AtomicUsize,
     pub inserts_since_snapshot: AtomicUsize,
     pub compacting: AtomicBool,
 }
@@ -60,13 +93,38 @@ impl Space {
             graph: RwLock::new(Arc::new(graph)),
             points: RwLock::new(Vec::new()),
             graph_points: AtomicUsize::new(n),
+            live: AtomicUsize::new(0),
             inserts_since_snapshot: AtomicUsize::new(0),
             compacting: AtomicBool::new(false),
         }
     }
 
     pub fn live_count(&self) -> usize {
-        self.points.read().iter().filter(|p| p.is_some()).count()
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Marks point `p` live (with its item) or dead (`None`), growing the table as needed.
+    pub fn set_point(
+        &self,
+        points: &mut Vec<Option<Arc<ItemMeta>>>,
+        p: usize,
+        meta: Option<Arc<ItemMeta>>,
+    ) {
+        if points.len() <= p {
+            points.resize(p + 1, None);
+        }
+        let was = points[p].is_some();
+        let now = meta.is_some();
+        points[p] = meta;
+        match (was, now) {
+            (false, true) => {
+                self.live.fetch_add(1, Ordering::Relaxed);
+            }
+            (true, false) => {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
     }
 
     pub fn tombstones(&self) -> usize {
@@ -82,7 +140,7 @@ pub(crate) fn new_graph(params: &SpaceParams, expected: usize) -> Graph {
         expected.max(10_000),
         MAX_LAYERS,
         params.ef_construction,
-        DistCosine {},
+        UnitCosine,
     )
 }
 
@@ -148,7 +206,7 @@ pub(crate) fn load_graph(
         // The reloaded graph borrows its HnswIo for its whole life ('static here). HnswIo
         // without mmap holds only a path and a counter, so leaking it costs a few bytes per load.
         let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(&scratch, "snapshot")));
-        io.load_hnsw::<f32, DistCosine>()
+        io.load_hnsw::<f32, UnitCosine>()
     });
     match loaded {
         Ok(Ok(g)) => {

@@ -173,6 +173,7 @@ impl Store {
             None => 0,
         };
 
+        let text_fresh = !text_path(dir).join("meta.json").exists();
         let text = match TextIndex::open(&text_path(dir), opts.text_writer_bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -185,6 +186,7 @@ impl Store {
                 TextIndex::open(&p, opts.text_writer_bytes)?
             }
         };
+        let text_fresh = text_fresh || text.num_docs() == 0 && text.committed_seq()? == 0;
 
         let store = Store {
             dir: dir.to_path_buf(),
@@ -195,7 +197,7 @@ impl Store {
             writer: Mutex::new(seq),
         };
         store.load_spaces()?;
-        store.recover_text(seq)?;
+        store.recover_text(seq, text_fresh)?;
         Ok(store)
     }
 
@@ -298,7 +300,7 @@ impl Store {
                         message: format!("point {p} of space `{s}` is beyond its allocated points"),
                     });
                 }
-                pts[p as usize] = Some(meta.clone());
+                space.set_point(&mut pts, p as usize, Some(meta.clone()));
             }
         }
         *self.spaces.write() = loaded;
@@ -428,7 +430,7 @@ impl Store {
     }
 
     /// Re-applies BM25 changes RocksDB has and tantivy's last commit does not.
-    fn recover_text(&self, seq: u64) -> Result<(), IndexError> {
+    fn recover_text(&self, seq: u64, fresh: bool) -> Result<(), IndexError> {
         let committed = self.text.committed_seq()?;
         let pending_cf = self.cf(layout::CF_TEXT_PENDING);
         let has_items = self
@@ -436,7 +438,7 @@ impl Store {
             .iterator_cf(self.cf(layout::CF_ITEMS), IteratorMode::Start)
             .next()
             .is_some();
-        if committed == 0 && self.text.num_docs() == 0 && has_items {
+        if fresh && has_items {
             tracing::warn!("BM25 index empty or new; rebuilding it from RocksDB");
             self.text.clear()?;
             let mut changes = vec![];
@@ -609,11 +611,15 @@ impl Store {
         let mut next_points: BTreeMap<String, SpaceDef> = BTreeMap::new();
         let mut tombstones: Vec<(String, u64)> = vec![];
         let mut inserts: BTreeMap<String, Vec<(Vec<f32>, usize, Arc<ItemMeta>)>> = BTreeMap::new();
+        let mut text_changes: Vec<(String, Option<Item>)> = vec![];
         for (w, vs) in writes.iter().zip(unit_vectors) {
             let id = &w.item.id;
+            let mut had_text = false;
             if let Some(old) = self.db.get_cf(items_cf, id.as_bytes())? {
-                let old = Self::decode_item(id.as_bytes(), &old)?;
-                for (s, p) in old.points {
+                let (old, old_points) =
+                    Item::from_record_with_points(Self::decode_item(id.as_bytes(), &old)?);
+                had_text = old.has_text();
+                for (s, p) in old_points {
                     batch.delete_cf(vectors_cf, layout::vector_key(&s, p));
                     tombstones.push((s, p));
                 }
@@ -650,7 +656,11 @@ impl Store {
                 id.as_bytes(),
                 v2::encode_item(&w.item.to_record(seq, points)),
             );
-            batch.put_cf(self.cf(layout::CF_TEXT_PENDING), pending_key(seq, id), b"");
+            // Only items whose text appears, changes or disappears concern the BM25 side.
+            if had_text || w.item.has_text() {
+                batch.put_cf(self.cf(layout::CF_TEXT_PENDING), pending_key(seq, id), b"");
+                text_changes.push((id.clone(), Some(w.item.clone())));
+            }
         }
         for (name, def) in &next_points {
             batch.put_cf(
@@ -670,21 +680,15 @@ impl Store {
         // Durable: now make it visible.
         for (s, p) in &tombstones {
             if let Some(space) = spaces.get(s) {
-                if let Some(slot) = space.points.write().get_mut(*p as usize) {
-                    *slot = None;
-                }
+                space.set_point(&mut space.points.write(), *p as usize, None);
             }
         }
         for (name, rows) in inserts {
             let space = &spaces[&name];
             {
                 let mut pts = space.points.write();
-                let needed = next_points[&name].next_point as usize;
-                if pts.len() < needed {
-                    pts.resize(needed, None);
-                }
                 for (_, p, meta) in &rows {
-                    pts[*p] = Some(meta.clone());
+                    space.set_point(&mut pts, *p, Some(meta.clone()));
                 }
             }
             let graph = space.graph.read().clone();
@@ -700,11 +704,9 @@ impl Store {
                 .inserts_since_snapshot
                 .fetch_add(rows.len(), Ordering::Relaxed);
         }
-        let changes: Vec<(String, Option<Item>)> = writes
-            .iter()
-            .map(|w| (w.item.id.clone(), Some(w.item.clone())))
-            .collect();
-        self.commit_text(&changes, seq)?;
+        if !text_changes.is_empty() {
+            self.commit_text(&text_changes, seq)?;
+        }
         self.maintain(&spaces, seq_guard)
     }
 
@@ -718,21 +720,25 @@ impl Store {
         let seq = *seq_guard + 1;
         let mut batch = WriteBatch::default();
         let mut tombstones = vec![];
-        let mut deleted = vec![];
+        let mut text_changes = vec![];
+        let mut deleted = 0;
         for id in ids {
             let Some(old) = self.db.get_cf(self.cf(layout::CF_ITEMS), id.as_bytes())? else {
                 continue;
             };
-            let old = Self::decode_item(id.as_bytes(), &old)?;
-            for (s, p) in old.points {
+            let old = Item::from_record_with_points(Self::decode_item(id.as_bytes(), &old)?);
+            for (s, p) in old.1 {
                 batch.delete_cf(self.cf(layout::CF_VECTORS), layout::vector_key(&s, p));
                 tombstones.push((s, p));
             }
             batch.delete_cf(self.cf(layout::CF_ITEMS), id.as_bytes());
-            batch.put_cf(self.cf(layout::CF_TEXT_PENDING), pending_key(seq, id), b"");
-            deleted.push((id.to_string(), None));
+            if old.0.has_text() {
+                batch.put_cf(self.cf(layout::CF_TEXT_PENDING), pending_key(seq, id), b"");
+                text_changes.push((id.to_string(), None));
+            }
+            deleted += 1;
         }
-        if deleted.is_empty() {
+        if deleted == 0 {
             return Ok(0);
         }
         batch.put_cf(
@@ -744,14 +750,14 @@ impl Store {
         *seq_guard = seq;
         for (s, p) in tombstones {
             if let Some(space) = spaces.get(&s) {
-                if let Some(slot) = space.points.write().get_mut(p as usize) {
-                    *slot = None;
-                }
+                space.set_point(&mut space.points.write(), p as usize, None);
             }
         }
-        self.commit_text(&deleted, seq)?;
+        if !text_changes.is_empty() {
+            self.commit_text(&text_changes, seq)?;
+        }
         self.maintain(&spaces, seq_guard)?;
-        Ok(deleted.len())
+        Ok(deleted)
     }
 
     fn commit_text(&self, changes: &[(String, Option<Item>)], seq: u64) -> Result<(), IndexError> {
@@ -916,8 +922,12 @@ impl Store {
         let points = sp.points.read();
         let graph = sp.graph.read().clone();
         let neighbours = if filter.is_empty() {
-            let live = |p: &usize| points.get(*p).is_some_and(Option::is_some);
-            graph.search_filter(&q, k, ef, Some(&live))
+            if sp.tombstones() == 0 {
+                graph.search(&q, k, ef)
+            } else {
+                let live = |p: &usize| points.get(*p).is_some_and(Option::is_some);
+                graph.search_filter(&q, k, ef, Some(&live))
+            }
         } else {
             let matching: Vec<usize> = points
                 .iter()
@@ -925,7 +935,7 @@ impl Store {
                 .filter(|(_, m)| m.as_ref().is_some_and(|m| filter.matches(m)))
                 .map(|(p, _)| p)
                 .collect();
-            let live = points.iter().filter(|p| p.is_some()).count().max(1);
+            let live = sp.live_count().max(1);
             if matching.len() <= self.opts.exact_filter_max_matches
                 && matching.len() as f64 <= self.opts.exact_filter_max_share * live as f64
             {

@@ -42,9 +42,14 @@ fn schema_1_fixture_is_migrated_on_open() {
 
     // The graph is rebuilt (the first schema had no snapshot) and answers.
     let stats = store.stats().unwrap();
-    assert!(matches!(stats.spaces[0].origin, GraphOrigin::Rebuilt { .. }));
+    assert!(matches!(
+        stats.spaces[0].origin,
+        GraphOrigin::Rebuilt { .. }
+    ));
     let q = store.vector("wave", "song").unwrap().unwrap();
-    let hits = store.search("wave", &q, 1, None, &Filter::default()).unwrap();
+    let hits = store
+        .search("wave", &q, 1, None, &Filter::default())
+        .unwrap();
     assert_eq!(hits[0].id, "song");
     // Filters work on migrated fields; BM25 was built from the migrated records.
     let f = Filter {
@@ -52,13 +57,24 @@ fn schema_1_fixture_is_migrated_on_open() {
         ..Default::default()
     };
     let hits = store.search("wave", &q, 4, None, &f).unwrap();
-    assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["clip-b"]);
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["clip-b"]
+    );
     let hits = store.text_search("dog", 10, &Filter::default()).unwrap();
     assert_eq!(hits.len(), 2);
     drop(store);
 
-    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path().join("db"), layout::ALL_CFS).unwrap();
-    assert_eq!(wave_migrations::schema_version(&db).unwrap(), Some(CURRENT_SCHEMA));
+    let db = rocksdb::DB::open_cf(
+        &rocksdb::Options::default(),
+        dir.path().join("db"),
+        layout::ALL_CFS,
+    )
+    .unwrap();
+    assert_eq!(
+        wave_migrations::schema_version(&db).unwrap(),
+        Some(CURRENT_SCHEMA)
+    );
 }
 
 #[test]
@@ -66,14 +82,39 @@ fn newer_schema_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&fixture(), dir.path());
     {
-        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path().join("db"), layout::ALL_CFS).unwrap();
-        db.put_cf(layout::cf(&db, layout::CF_META), layout::META_SCHEMA_VERSION, (CURRENT_SCHEMA + 5).to_be_bytes())
-            .unwrap();
+        let db = rocksdb::DB::open_cf(
+            &rocksdb::Options::default(),
+            dir.path().join("db"),
+            layout::ALL_CFS,
+        )
+        .unwrap();
+        db.put_cf(
+            layout::cf(&db, layout::CF_META),
+            layout::META_SCHEMA_VERSION,
+            (CURRENT_SCHEMA + 5).to_be_bytes(),
+        )
+        .unwrap();
     }
-    let err = Store::open(dir.path(), StoreOptions::default()).err().expect("refused");
+    let err = Store::open(dir.path(), StoreOptions::default())
+        .err()
+        .expect("refused");
     let msg = err.to_string();
-    assert!(msg.contains(&format!("schema version {}", CURRENT_SCHEMA + 5)) && msg.contains("newer"), "{msg}");
-    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), dir.path().join("db"), layout::ALL_CFS).unwrap();
-    assert_eq!(wave_migrations::schema_version(&db).unwrap(), Some(CURRENT_SCHEMA + 5));
-    assert!(db.get_cf(layout::cf(&db, layout::CF_ITEMS), b"clip-a").unwrap().is_some());
+    assert!(
+        msg.contains(&format!("schema version {}", CURRENT_SCHEMA + 5)) && msg.contains("newer"),
+        "{msg}"
+    );
+    let db = rocksdb::DB::open_cf(
+        &rocksdb::Options::default(),
+        dir.path().join("db"),
+        layout::ALL_CFS,
+    )
+    .unwrap();
+    assert_eq!(
+        wave_migrations::schema_version(&db).unwrap(),
+        Some(CURRENT_SCHEMA + 5)
+    );
+    assert!(db
+        .get_cf(layout::cf(&db, layout::CF_ITEMS), b"clip-a")
+        .unwrap()
+        .is_some());
 }
