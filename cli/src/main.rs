@@ -1,6 +1,7 @@
 //! `wave`: the command line. It only wires the libraries together; each subcommand lives in
 //! its own module.
 
+mod ingest_cmd;
 mod store_cmd;
 
 use anyhow::Result;
@@ -25,6 +26,8 @@ enum Command {
     /// Inspect and maintain a store.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
+    /// Ingest a folder or a JSONL manifest: decode, cut into clips, embed, store.
+    Ingest(ingest_cmd::IngestArgs),
 }
 
 fn main() -> Result<()> {
@@ -35,5 +38,6 @@ fn main() -> Result<()> {
         .init();
     match cli.command {
         Command::Store(c) => store_cmd::run(c),
+        Command::Ingest(a) => ingest_cmd::run(a),
     }
 }

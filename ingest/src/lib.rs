@@ -5,6 +5,8 @@
 //! 2. Decode: [`load_text`], [`decode_audio`] (16 kHz mono f32), [`decode_video`] (RGB frames
 //!    at 2 fps with timestamps, plus audio; silent vs audio-video).
 //! 3. [`segment()`] long media into overlapping [`ClipSpan`]s.
+//! 4. [`pipeline::ingest`] runs it all in bulk: parallel decode, batched embedding, atomic and
+//!    resumable store writes.
 //!
 //! Bad input is an [`IngestError`] naming the path and the reason, never a panic.
 
@@ -14,6 +16,7 @@ pub mod error;
 pub mod item;
 pub mod kind;
 pub mod manifest;
+pub mod pipeline;
 pub mod segment;
 pub mod subtitles;
 
