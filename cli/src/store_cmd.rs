@@ -1,6 +1,6 @@
 //! `wave store stats|backup|compact`: maintenance of a store directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -33,7 +33,7 @@ pub enum StoreCommand {
     },
 }
 
-fn open(db: &PathBuf) -> Result<Store> {
+fn open(db: &Path) -> Result<Store> {
     Store::open(db, StoreOptions::default())
         .with_context(|| format!("opening store {}", db.display()))
 }

@@ -19,6 +19,9 @@ use crate::options::{SpaceParams, StoreOptions, DEFAULT_EF_SEARCH};
 use crate::space::{self, Graph, GraphOrigin, SnapshotHeader, Space};
 use crate::text::TextIndex;
 
+/// A vector on its way into a space's graph: unit vector, point id, item.
+type PendingInsert = (Vec<f32>, usize, Arc<ItemMeta>);
+
 /// Largest `k` a search accepts.
 pub const MAX_K: usize = 10_000;
 
@@ -610,7 +613,7 @@ impl Store {
         let mut batch = WriteBatch::default();
         let mut next_points: BTreeMap<String, SpaceDef> = BTreeMap::new();
         let mut tombstones: Vec<(String, u64)> = vec![];
-        let mut inserts: BTreeMap<String, Vec<(Vec<f32>, usize, Arc<ItemMeta>)>> = BTreeMap::new();
+        let mut inserts: BTreeMap<String, Vec<PendingInsert>> = BTreeMap::new();
         let mut text_changes: Vec<(String, Option<Item>)> = vec![];
         for (w, vs) in writes.iter().zip(unit_vectors) {
             let id = &w.item.id;

@@ -315,15 +315,15 @@ fn bad_input_is_refused_and_nothing_is_stored() {
 
     // Queries too.
     let e = store
-        .search("wave", &vec![0.1; DIM + 1], 5, None, &Filter::default())
+        .search("wave", &[0.1; DIM + 1], 5, None, &Filter::default())
         .unwrap_err();
     assert!(e.to_string().contains("dimension 33"), "{e}");
     let e = store
-        .search("nope", &vec![0.1; DIM], 5, None, &Filter::default())
+        .search("nope", &[0.1; DIM], 5, None, &Filter::default())
         .unwrap_err();
     assert!(e.to_string().contains("unknown vector space `nope`"), "{e}");
     let e = store
-        .search("wave", &vec![0.1; DIM], 0, None, &Filter::default())
+        .search("wave", &[0.1; DIM], 0, None, &Filter::default())
         .unwrap_err();
     assert!(e.to_string().contains("k = 0"), "{e}");
     let e = store.text_search("   ", 5, &Filter::default()).unwrap_err();
