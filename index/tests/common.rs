@@ -59,3 +59,20 @@ pub fn init_logs() {
         .with_test_writer()
         .try_init();
 }
+
+/// Copies a directory tree, skipping lock files (a store left locked by a live handle).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "LOCK" || name.to_string_lossy().ends_with(".lock") {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use wave_index::{Filter, GraphOrigin, Modality, Store, StoreOptions, CURRENT_SCHEMA};
 use wave_migrations::layout;
@@ -12,23 +12,11 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/fixtures/store-v1")
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn schema_1_fixture_is_migrated_on_open() {
     common::init_logs();
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(), dir.path());
+    common::copy_tree(&fixture(), dir.path());
     let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
 
     let clip = store.get("clip-b").unwrap().unwrap();
@@ -80,7 +68,7 @@ fn schema_1_fixture_is_migrated_on_open() {
 #[test]
 fn newer_schema_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(), dir.path());
+    common::copy_tree(&fixture(), dir.path());
     {
         let db = rocksdb::DB::open_cf(
             &rocksdb::Options::default(),

@@ -255,17 +255,6 @@ fn writes_after_a_snapshot_are_replayed_on_open() {
     }
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() == "LOCK" || e.file_name().to_string_lossy().ends_with(".lock") {
-            continue;
-        }
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
-
 #[test]
 fn bad_input_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
