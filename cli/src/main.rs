@@ -2,6 +2,8 @@
 //! its own module.
 
 mod ingest_cmd;
+mod search_cmd;
+mod serve_cmd;
 mod store_cmd;
 
 use anyhow::Result;
@@ -28,6 +30,10 @@ enum Command {
     Store(store_cmd::StoreCommand),
     /// Ingest a folder or a JSONL manifest: decode, cut into clips, embed, store.
     Ingest(ingest_cmd::IngestArgs),
+    /// Serve the gRPC search API over a store.
+    Serve(serve_cmd::ServeArgs),
+    /// Search a running server or a local store.
+    Search(search_cmd::SearchArgs),
 }
 
 fn main() -> Result<()> {
@@ -39,5 +45,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Store(c) => store_cmd::run(c),
         Command::Ingest(a) => ingest_cmd::run(a),
+        Command::Serve(a) => serve_cmd::run(a),
+        Command::Search(a) => search_cmd::run(a),
     }
 }

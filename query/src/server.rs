@@ -1,0 +1,148 @@
+//! The serving process: the Wave service with grpc.health.v1 and server reflection (v1 and
+//! v1alpha), optional TLS, Prometheus `/metrics` on its own HTTP listener, graceful shutdown.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use wave_proto::v1::wave_server::WaveServer;
+
+use crate::error::QueryError;
+use crate::metrics::Metrics;
+use crate::searcher::Searcher;
+use crate::service::{ServiceLimits, WaveService};
+
+/// PEM files of the server's certificate chain and private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub tls: Option<TlsFiles>,
+    /// Largest gRPC message, either way.
+    pub max_message_bytes: usize,
+    pub limits: ServiceLimits,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            max_message_bytes: 64 << 20,
+            limits: ServiceLimits::default(),
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, QueryError> {
+    std::fs::read(path).map_err(|source| QueryError::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    })
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, reports NOT_SERVING, and waits for
+/// requests in progress to finish.
+pub async fn serve(
+    searcher: Arc<Searcher>,
+    grpc: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), QueryError> {
+    let metrics = Arc::new(Metrics::default());
+    let service = WaveService::new(searcher.clone(), opts.limits.clone(), metrics.clone());
+    let wave = WaveServer::new(service)
+        .max_decoding_message_size(opts.max_message_bytes)
+        .max_encoding_message_size(opts.max_message_bytes);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<WaveServer<WaveService>>().await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(wave_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
+        .build_v1()
+        .map_err(|e| QueryError::Internal(format!("reflection: {e}")))?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .map_err(|e| QueryError::Internal(format!("reflection: {e}")))?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let metrics_task = metrics_listener.map(|listener| {
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get({
+                let (metrics, searcher) = (metrics.clone(), searcher.clone());
+                move || {
+                    let (metrics, searcher) = (metrics.clone(), searcher.clone());
+                    async move {
+                        let body = tokio::task::spawn_blocking(move || metrics.render(&searcher))
+                            .await
+                            .unwrap_or_default();
+                        ([("content-type", "text/plain; version=0.0.4")], body)
+                    }
+                }
+            }),
+        );
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+        })
+    });
+
+    let mut builder = Server::builder();
+    if let Some(tls) = &opts.tls {
+        let identity = Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(identity))
+            .map_err(|e| QueryError::FailedPrecondition(format!("TLS configuration: {e}")))?;
+    }
+    let grpc_stop = {
+        let health = health.clone();
+        let stop = stopped(stop_rx.clone());
+        async move {
+            stop.await;
+            tracing::info!("shutting down: refusing new requests, finishing those in progress");
+            health.set_not_serving::<WaveServer<WaveService>>().await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+    };
+    builder
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(wave)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), grpc_stop)
+        .await
+        .map_err(|e| QueryError::Internal(format!("gRPC server: {e}")))?;
+    if let Some(task) = metrics_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "metrics server"),
+            Err(e) => tracing::warn!(error = %e, "metrics server task"),
+        }
+    }
+    searcher.store().flush()?;
+    Ok(())
+}
