@@ -210,7 +210,7 @@ impl<'g> Planner<'_, 'g> {
             label: self.label.clone(),
             parent: None,
             units: vec![item],
-            stale: self.stale(1)?,
+            stale: self.stale(0)?,
         };
         out.send(Msg::Plan(plan));
         self.send_clip(0, Modality::Text, Input::Text(body), out);
@@ -342,7 +342,7 @@ impl<'g> Planner<'_, 'g> {
                 label: self.label.clone(),
                 parent: None,
                 units: vec![whole],
-                stale: self.stale(1)?,
+                stale: self.stale(0)?,
             });
         }
         let units = clips
@@ -365,7 +365,8 @@ impl<'g> Planner<'_, 'g> {
         })
     }
 
-    /// Clip ids of the stored older version beyond the `count` clips the new one writes.
+    /// Clip ids of the stored older version beyond the `count` clips the new one writes (0 when
+    /// the new version is a single item).
     fn stale(&self, count: usize) -> Result<Vec<String>, Bad> {
         if !self.had_old {
             return Ok(Vec::new());

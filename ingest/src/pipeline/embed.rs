@@ -56,7 +56,10 @@ pub(crate) fn embed_loop<'g, B: Backend>(
 
 /// Vectors (or per-file failures) for a batch of clips. A batch that fails is retried one clip
 /// at a time, so one bad clip fails only its own file.
-fn embed_clips<'g, B: Backend>(embedder: &Embedder<B>, clips: Vec<ClipPayload<'g>>) -> Vec<Msg<'g>> {
+fn embed_clips<'g, B: Backend>(
+    embedder: &Embedder<B>,
+    clips: Vec<ClipPayload<'g>>,
+) -> Vec<Msg<'g>> {
     let dim = embedder.dim();
     let (metas, inputs): (Vec<_>, Vec<Input>) = clips
         .into_iter()

@@ -80,7 +80,10 @@ pub fn model_id(dir: &Path) -> Result<String> {
         .filter(|p| p.is_file())
         .collect();
     entries.sort();
-    if !entries.iter().any(|p| p.file_name() == Some("config.json".as_ref())) {
+    if !entries
+        .iter()
+        .any(|p| p.file_name() == Some("config.json".as_ref()))
+    {
         return Err(IngestError::Config(format!(
             "{} is not a model directory (no config.json)",
             dir.display()
@@ -125,9 +128,14 @@ fn sample_file(h: &mut Sha256, path: &Path) -> Result<()> {
         .read_to_end(&mut buf)
         .map_err(io)?;
     if len > MODEL_SAMPLE_BYTES {
-        file.seek(SeekFrom::Start(len.saturating_sub(MODEL_SAMPLE_BYTES).max(MODEL_SAMPLE_BYTES)))
+        file.seek(SeekFrom::Start(
+            len.saturating_sub(MODEL_SAMPLE_BYTES)
+                .max(MODEL_SAMPLE_BYTES),
+        ))
+        .map_err(io)?;
+        file.take(MODEL_SAMPLE_BYTES)
+            .read_to_end(&mut buf)
             .map_err(io)?;
-        file.take(MODEL_SAMPLE_BYTES).read_to_end(&mut buf).map_err(io)?;
     }
     field(h, &buf);
     Ok(())

@@ -42,7 +42,7 @@ use crate::segment::{segment, SegmentConfig};
 
 pub use decode::clip_id;
 pub use hash::{content_hash, model_id};
-pub use report::{FileEvent, Failure, IngestReport, NoProgress, Outcome, Progress, StageTimes};
+pub use report::{Failure, FileEvent, IngestReport, NoProgress, Outcome, Progress, StageTimes};
 
 /// WAVE takes at most this many frames of a video; longer clips are thinned uniformly.
 pub const MAX_CLIP_FRAMES: usize = 128;
@@ -160,7 +160,10 @@ pub fn discover_work(input: &Path) -> (Vec<WorkItem>, Vec<Failure>) {
 
 fn failure(e: &IngestError) -> Failure {
     Failure {
-        path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
+        path: e
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         error: e.to_string(),
     }
 }
@@ -286,15 +289,19 @@ fn plan_one(
 ) -> Planned {
     let hash = match content_hash(w, recipe) {
         Ok(h) => h,
-        Err(e) => return Planned::Fail {
-            error: e.to_string(),
-        },
+        Err(e) => {
+            return Planned::Fail {
+                error: e.to_string(),
+            }
+        }
     };
     let existing = match store.map(|s| s.get(&w.id)).transpose() {
         Ok(e) => e.flatten(),
-        Err(e) => return Planned::Fail {
-            error: format!("reading the store: {e}"),
-        },
+        Err(e) => {
+            return Planned::Fail {
+                error: format!("reading the store: {e}"),
+            }
+        }
     };
     if let Some(old) = &existing {
         if old.content_hash.as_deref() == Some(hash.as_str())
@@ -316,9 +323,11 @@ fn plan_one(
                     None => 1,
                 }
             }
-            Err(e) => return Planned::Fail {
-                error: e.to_string(),
-            },
+            Err(e) => {
+                return Planned::Fail {
+                    error: e.to_string(),
+                }
+            }
         },
     };
     if existing.is_some() {

@@ -50,6 +50,8 @@ pub(crate) fn write_loop(
     let mut done = Written::default();
     let mut pending: HashMap<usize, Pending> = HashMap::new();
     let mut ready: Vec<Ready> = Vec::new();
+    // Keys already reported as failed (two clips of one item may both fail to embed).
+    let mut failed = std::collections::HashSet::new();
     loop {
         let msg = match rx.try_recv() {
             Ok(m) => m,
@@ -101,6 +103,9 @@ pub(crate) fn write_loop(
             }
             Msg::Failed { label, error } => {
                 pending.remove(&label.key);
+                if !failed.insert(label.key) {
+                    continue;
+                }
                 let event = FileEvent {
                     id: label.id.clone(),
                     path: label.path.clone(),
