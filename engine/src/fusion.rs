@@ -10,7 +10,7 @@
 
 use burn::tensor::{activation::gelu, backend::Backend, Tensor};
 
-use crate::text::linear::Linear;
+use crate::nn::{Bias, Linear};
 use crate::text::TextOutput;
 use crate::weights::{WeightError, WeightStore};
 
@@ -54,8 +54,22 @@ impl<B: Backend> FusionHead<B> {
         };
         Ok(Self {
             kind,
-            fc1: Linear::load(store, &format!("{prefix}.0"), input, hidden, true, device)?,
-            fc2: Linear::load(store, &format!("{prefix}.2"), hidden, hidden, true, device)?,
+            fc1: Linear::load(
+                store,
+                &format!("{prefix}.0"),
+                input,
+                hidden,
+                Bias::Required,
+                device,
+            )?,
+            fc2: Linear::load(
+                store,
+                &format!("{prefix}.2"),
+                hidden,
+                hidden,
+                Bias::Required,
+                device,
+            )?,
         })
     }
 

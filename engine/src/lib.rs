@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod weights;
+pub mod nn;
 
 /// The CPU backend used by default.
 pub type CpuBackend = burn::backend::Flex;

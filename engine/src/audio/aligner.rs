@@ -7,8 +7,8 @@ use burn::tensor::{activation, backend::Backend, ops::PadMode, Tensor};
 
 use super::error::AudioError;
 use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
-use super::linear::Linear;
 use crate::config::BeatsConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ impl<B: Backend> BeatsAligner<B> {
                 &format!("{prefix}beats_proj.0"),
                 d,
                 hidden_size,
+                Bias::Required,
                 device,
             )?,
             proj_out: Linear::load(
@@ -50,6 +51,7 @@ impl<B: Backend> BeatsAligner<B> {
                 &format!("{prefix}beats_proj.2"),
                 hidden_size,
                 hidden_size,
+                Bias::Required,
                 device,
             )?,
             dim: d,

@@ -9,10 +9,10 @@ use burn::tensor::{backend::Backend, module, ops::ConvOptions, Tensor};
 use super::beats_layer::{Activation, BeatsLayer};
 use super::error::AudioError;
 use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
-use super::linear::Linear;
 use super::pos_conv::PosConv;
 use super::relative_position::RelativePositionBias;
 use crate::config::BeatsConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -99,6 +99,7 @@ impl<B: Backend> Beats<B> {
                     &format!("{prefix}post_extract_proj"),
                     e,
                     d,
+                    Bias::Required,
                     device,
                 )?)
             } else {

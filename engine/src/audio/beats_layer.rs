@@ -5,8 +5,8 @@
 use burn::tensor::{activation, backend::Backend, Tensor};
 
 use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
-use super::linear::Linear;
 use crate::config::BeatsConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 /// `grep_linear` maps each head's query to 2 gates × 4 summed logits (fixed by BEATs).
@@ -82,6 +82,9 @@ impl<B: Backend> BeatsLayer<B> {
         let heads = cfg.encoder_attention_heads;
         let ffn = cfg.encoder_ffn_embed_dim;
         let attn = format!("{prefix}.self_attn");
+        // q/k/v/out projections, (d, d) each.
+        let proj =
+            |name: &str, bias| Linear::load(store, &format!("{attn}.{name}"), d, d, bias, device);
         let gate = if cfg.relative_position_embedding && cfg.gru_rel_pos {
             let a: Tensor<B, 4> =
                 store.tensor(&format!("{attn}.grep_a"), [1, heads, 1, 1], device)?;
@@ -91,6 +94,7 @@ impl<B: Backend> BeatsLayer<B> {
                     &format!("{attn}.grep_linear"),
                     d / heads,
                     GATE_LOGITS,
+                    Bias::Required,
                     device,
                 )?,
                 a: a.reshape([heads, 1, 1]),
@@ -108,14 +112,28 @@ impl<B: Backend> BeatsLayer<B> {
             )
         };
         Ok(Self {
-            q_proj: Linear::load(store, &format!("{attn}.q_proj"), d, d, device)?,
-            k_proj: Linear::load_optional_bias(store, &format!("{attn}.k_proj"), d, d, device)?,
-            v_proj: Linear::load(store, &format!("{attn}.v_proj"), d, d, device)?,
-            out_proj: Linear::load(store, &format!("{attn}.out_proj"), d, d, device)?,
+            q_proj: proj("q_proj", Bias::Required)?,
+            k_proj: proj("k_proj", Bias::IfPresent)?,
+            v_proj: proj("v_proj", Bias::Required)?,
+            out_proj: proj("out_proj", Bias::Required)?,
             gate,
             attn_norm: norm("self_attn_layer_norm")?,
-            fc1: Linear::load(store, &format!("{prefix}.fc1"), d, ffn, device)?,
-            fc2: Linear::load(store, &format!("{prefix}.fc2"), ffn, d, device)?,
+            fc1: Linear::load(
+                store,
+                &format!("{prefix}.fc1"),
+                d,
+                ffn,
+                Bias::Required,
+                device,
+            )?,
+            fc2: Linear::load(
+                store,
+                &format!("{prefix}.fc2"),
+                ffn,
+                d,
+                Bias::Required,
+                device,
+            )?,
             ffn_norm: norm("final_layer_norm")?,
             heads,
             residual_scale: if cfg.deep_norm {

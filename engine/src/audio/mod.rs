@@ -13,7 +13,6 @@ mod beats_layer;
 mod error;
 mod interleave;
 mod layer_norm;
-mod linear;
 mod pos_conv;
 mod relative_position;
 mod tower;

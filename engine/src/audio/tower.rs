@@ -10,9 +10,9 @@ use burn::tensor::{
 
 use super::error::AudioError;
 use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
-use super::linear::Linear;
 use super::tower_layer::TowerLayer;
 use crate::config::AudioConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 /// The conv front end's kernel size (fixed by the architecture: Conv1d(k=3, padding=1)).
@@ -82,7 +82,14 @@ impl<B: Backend> AudioTower<B> {
                 TORCH_LAYER_NORM_EPS,
                 device,
             )?,
-            proj: Linear::load(store, &format!("{prefix}proj"), d, cfg.output_dim, device)?,
+            proj: Linear::load(
+                store,
+                &format!("{prefix}proj"),
+                d,
+                cfg.output_dim,
+                Bias::Required,
+                device,
+            )?,
             num_mel_bins: cfg.num_mel_bins,
             chunk_frames,
         })

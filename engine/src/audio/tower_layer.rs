@@ -4,8 +4,8 @@
 use burn::tensor::{activation, backend::Backend, Tensor};
 
 use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
-use super::linear::Linear;
 use crate::config::AudioConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -33,6 +33,9 @@ impl<B: Backend> TowerLayer<B> {
     ) -> Result<Self, WeightError> {
         let d = cfg.d_model;
         let attn = format!("{prefix}.self_attn");
+        // q/k/v/out projections, (d, d) each.
+        let proj =
+            |name: &str, bias| Linear::load(store, &format!("{attn}.{name}"), d, d, bias, device);
         Ok(Self {
             attn_norm: LayerNorm::load(
                 store,
@@ -41,10 +44,10 @@ impl<B: Backend> TowerLayer<B> {
                 TORCH_LAYER_NORM_EPS,
                 device,
             )?,
-            q_proj: Linear::load(store, &format!("{attn}.q_proj"), d, d, device)?,
-            k_proj: Linear::load_optional_bias(store, &format!("{attn}.k_proj"), d, d, device)?,
-            v_proj: Linear::load(store, &format!("{attn}.v_proj"), d, d, device)?,
-            out_proj: Linear::load(store, &format!("{attn}.out_proj"), d, d, device)?,
+            q_proj: proj("q_proj", Bias::Required)?,
+            k_proj: proj("k_proj", Bias::IfPresent)?,
+            v_proj: proj("v_proj", Bias::Required)?,
+            out_proj: proj("out_proj", Bias::Required)?,
             mlp_norm: LayerNorm::load(
                 store,
                 &format!("{prefix}.final_layer_norm"),
@@ -57,6 +60,7 @@ impl<B: Backend> TowerLayer<B> {
                 &format!("{prefix}.fc1"),
                 d,
                 cfg.encoder_ffn_dim,
+                Bias::Required,
                 device,
             )?,
             fc2: Linear::load(
@@ -64,6 +68,7 @@ impl<B: Backend> TowerLayer<B> {
                 &format!("{prefix}.fc2"),
                 cfg.encoder_ffn_dim,
                 d,
+                Bias::Required,
                 device,
             )?,
             heads: cfg.encoder_attention_heads,

@@ -2,9 +2,9 @@
 
 use burn::tensor::{activation::softmax, backend::Backend, Bool, Tensor};
 
-use super::linear::Linear;
 use super::rope::apply_rotary;
 use crate::config::TextConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 /// Query rows per attention block (the golden AV/QA cases, 319 and 374 tokens, span two).
@@ -37,7 +37,7 @@ impl<B: Backend> Attention<B> {
                 &format!("{prefix}.q_proj"),
                 hidden,
                 q_out,
-                true,
+                Bias::Required,
                 device,
             )?,
             k_proj: Linear::load(
@@ -45,7 +45,7 @@ impl<B: Backend> Attention<B> {
                 &format!("{prefix}.k_proj"),
                 hidden,
                 kv_out,
-                true,
+                Bias::Required,
                 device,
             )?,
             v_proj: Linear::load(
@@ -53,7 +53,7 @@ impl<B: Backend> Attention<B> {
                 &format!("{prefix}.v_proj"),
                 hidden,
                 kv_out,
-                true,
+                Bias::Required,
                 device,
             )?,
             o_proj: Linear::load(
@@ -61,7 +61,7 @@ impl<B: Backend> Attention<B> {
                 &format!("{prefix}.o_proj"),
                 q_out,
                 hidden,
-                false,
+                Bias::Absent,
                 device,
             )?,
             num_heads: cfg.num_attention_heads,

@@ -2,7 +2,7 @@
 
 use burn::tensor::{activation::silu, backend::Backend, Tensor};
 
-use super::linear::Linear;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 pub struct Mlp<B: Backend> {
@@ -25,7 +25,7 @@ impl<B: Backend> Mlp<B> {
                 &format!("{prefix}.gate_proj"),
                 hidden,
                 intermediate,
-                false,
+                Bias::Absent,
                 device,
             )?,
             up_proj: Linear::load(
@@ -33,7 +33,7 @@ impl<B: Backend> Mlp<B> {
                 &format!("{prefix}.up_proj"),
                 hidden,
                 intermediate,
-                false,
+                Bias::Absent,
                 device,
             )?,
             down_proj: Linear::load(
@@ -41,7 +41,7 @@ impl<B: Backend> Mlp<B> {
                 &format!("{prefix}.down_proj"),
                 intermediate,
                 hidden,
-                false,
+                Bias::Absent,
                 device,
             )?,
         })

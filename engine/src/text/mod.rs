@@ -7,7 +7,6 @@
 
 mod attention;
 mod layer;
-pub mod linear;
 mod mlp;
 pub mod rms_norm;
 pub mod rope;

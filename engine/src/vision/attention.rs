@@ -5,8 +5,8 @@
 
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
-use super::linear::Linear;
 use super::rotary::Rotary;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 /// Upper bound on the score elements of one batched matmul (keeps full-frame attention on long
@@ -31,8 +31,16 @@ impl<B: Backend> VisionAttention<B> {
         num_heads: usize,
         device: &B::Device,
     ) -> Result<Self, WeightError> {
-        let linear =
-            |name: &str| Linear::load(store, &format!("{prefix}.{name}"), hidden, hidden, device);
+        let linear = |name: &str| {
+            Linear::load(
+                store,
+                &format!("{prefix}.{name}"),
+                hidden,
+                hidden,
+                Bias::Required,
+                device,
+            )
+        };
         Ok(Self {
             q: linear("q")?,
             k: linear("k")?,

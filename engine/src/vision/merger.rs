@@ -3,9 +3,9 @@
 
 use burn::tensor::{activation::gelu, backend::Backend, Tensor};
 
-use super::linear::Linear;
 use super::rms_norm::{RmsNorm, VISION_RMS_EPS};
 use crate::config::VisionConfig;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -38,6 +38,7 @@ impl<B: Backend> PatchMerger<B> {
                 &format!("{prefix}.mlp.0"),
                 group_width,
                 group_width,
+                Bias::Required,
                 device,
             )?,
             fc2: Linear::load(
@@ -45,6 +46,7 @@ impl<B: Backend> PatchMerger<B> {
                 &format!("{prefix}.mlp.2"),
                 group_width,
                 cfg.out_hidden_size,
+                Bias::Required,
                 device,
             )?,
             group_width,

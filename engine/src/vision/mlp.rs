@@ -2,7 +2,7 @@
 
 use burn::tensor::{activation::silu, backend::Backend, Tensor};
 
-use super::linear::Linear;
+use crate::nn::{Bias, Linear};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -27,6 +27,7 @@ impl<B: Backend> GatedMlp<B> {
                 &format!("{prefix}.gate_proj"),
                 hidden,
                 intermediate,
+                Bias::Required,
                 device,
             )?,
             up: Linear::load(
@@ -34,6 +35,7 @@ impl<B: Backend> GatedMlp<B> {
                 &format!("{prefix}.up_proj"),
                 hidden,
                 intermediate,
+                Bias::Required,
                 device,
             )?,
             down: Linear::load(
@@ -41,6 +43,7 @@ impl<B: Backend> GatedMlp<B> {
                 &format!("{prefix}.down_proj"),
                 intermediate,
                 hidden,
+                Bias::Required,
                 device,
             )?,
         })

@@ -4,7 +4,6 @@
 mod attention;
 mod block;
 mod error;
-mod linear;
 mod merger;
 mod mlp;
 mod patch_embed;
