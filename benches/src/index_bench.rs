@@ -233,10 +233,65 @@ fn bm25_latency(n_docs: usize) -> Result<(f64, f64, f64)> {
     Ok((lat[500], lat[990], qps))
 }
 
+/// hnsw_rs alone, in memory, with the same distance and parameters as the store: separates
+/// the library's cost from what the store adds (RocksDB, records, durability).
+fn run_hnsw_rs(args: &Args) -> Result<()> {
+    use hnsw_rs::prelude::{Distance, Hnsw};
+    #[derive(Default, Clone, Copy)]
+    struct UnitCosine;
+    impl Distance<f32> for UnitCosine {
+        fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
+            (1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()).max(0.0)
+        }
+    }
+    let dim = args.dim;
+    let base = read_f32(&args.data.join("base.f32"))?;
+    let queries = read_f32(&args.data.join("queries.f32"))?;
+    let gt: Vec<u32> = read_f32(&args.data.join("gt.f32"))?
+        .into_iter()
+        .map(|x| x as u32)
+        .collect();
+    let rss_before = current_rss_kib();
+    let t = Instant::now();
+    let n = base.len() / dim;
+    let graph: Hnsw<f32, UnitCosine> = Hnsw::new(args.m, n, 16, args.ef_construction, UnitCosine);
+    let rows: Vec<(&[f32], usize)> = base.chunks(dim).enumerate().map(|(i, v)| (v, i)).collect();
+    graph.parallel_insert_slice(&rows);
+    let build_s = t.elapsed().as_secs_f64();
+    let peak = peak_rss_kib().saturating_sub(rss_before);
+    let nq = queries.len() / dim;
+    let mut sweep = vec![];
+    for &ef in &args.ef {
+        let search = |q: &[f32]| -> Vec<u32> {
+            graph
+                .search(q, K, ef)
+                .into_iter()
+                .map(|n| n.d_id as u32)
+                .collect()
+        };
+        let t = Instant::now();
+        let found: Vec<Vec<u32>> = queries.chunks(dim).map(search).collect();
+        let qps1 = nq as f64 / t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let _: Vec<Vec<u32>> = queries.par_chunks(dim).map(search).collect();
+        let qps_all = nq as f64 / t.elapsed().as_secs_f64();
+        sweep.push(
+            json!({"ef": ef, "recall": recall(&found, &gt), "qps_1": qps1, "qps_all": qps_all}),
+        );
+    }
+    println!(
+        "{}",
+        json!({"side": "hnsw_rs", "build_s": build_s, "peak_rss_delta_kib": peak, "sweep": sweep})
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
-    if args.side.as_deref() == Some("wave") {
-        return run_wave(&args);
+    match args.side.as_deref() {
+        Some("wave") => return run_wave(&args),
+        Some("hnsw_rs") => return run_hnsw_rs(&args),
+        _ => {}
     }
     std::fs::create_dir_all(&args.data)?;
     eprintln!(
@@ -275,6 +330,11 @@ fn main() -> Result<()> {
     c.args(["--side", "wave", "--data"]).arg(&args.data);
     common(&mut c);
     let wave: serde_json::Value = run_json(&mut c)?;
+    eprintln!("hnsw_rs side");
+    let mut c = Command::new(std::env::current_exe()?);
+    c.args(["--side", "hnsw_rs", "--data"]).arg(&args.data);
+    common(&mut c);
+    let raw: serde_json::Value = run_json(&mut c)?;
     eprintln!("hnswlib side");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/hnswlib_side.py");
     let mut c = Command::new(&args.python);
@@ -298,35 +358,41 @@ fn main() -> Result<()> {
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     writeln!(
         out,
-        "| build time (s) | {:.2} | {:.2} | {:.2} |",
+        "| build time (s) | {:.2} | {:.2} | {:.2} | {:.2} |",
         f(&wave, "build_s"),
+        f(&raw, "build_s"),
         f(&peer, "build_s"),
         f(&wave, "build_s") / f(&peer, "build_s")
     )?;
     writeln!(
         out,
-        "| peak memory added by the build (MiB) | {:.0} | {:.0} | {:.2} |",
+        "| peak memory added by the build (MiB) | {:.0} | {:.0} | {:.0} | {:.2} |",
         f(&wave, "peak_rss_delta_kib") / 1024.0,
+        f(&raw, "peak_rss_delta_kib") / 1024.0,
         f(&peer, "peak_rss_delta_kib") / 1024.0,
         f(&wave, "peak_rss_delta_kib") / f(&peer, "peak_rss_delta_kib")
     )?;
     writeln!(
         out,
-        "\n| ef | recall@10 wave | recall@10 hnswlib | QPS 1 thread wave | hnswlib | ratio | QPS {threads} threads wave | hnswlib | ratio |\n|---|---|---|---|---|---|---|---|---|"
+        "\n| ef | recall@10 wave | hnsw_rs | hnswlib | QPS 1 thread wave | hnsw_rs | hnswlib | wave / hnswlib | QPS {threads} threads wave | hnsw_rs | hnswlib | wave / hnswlib |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     )?;
     let ws = wave["sweep"].as_array().context("wave sweep")?;
     let ps = peer["sweep"].as_array().context("hnswlib sweep")?;
-    for (w, p) in ws.iter().zip(ps) {
+    let rs = raw["sweep"].as_array().context("hnsw_rs sweep")?;
+    for ((w, p), r) in ws.iter().zip(ps).zip(rs) {
         writeln!(
             out,
-            "| {} | {:.4} | {:.4} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} |",
+            "| {} | {:.4} | {:.4} | {:.4} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.2} |",
             w["ef"],
             f(w, "recall"),
+            f(r, "recall"),
             f(p, "recall"),
             f(w, "qps_1"),
+            f(r, "qps_1"),
             f(p, "qps_1"),
             f(w, "qps_1") / f(p, "qps_1"),
             f(w, "qps_all"),
+            f(r, "qps_all"),
             f(p, "qps_all"),
             f(w, "qps_all") / f(p, "qps_all"),
         )?;
