@@ -6,9 +6,8 @@
 use burn::tensor::{activation, backend::Backend, ops::PadMode, Tensor};
 
 use super::error::AudioError;
-use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 use crate::config::BeatsConfig;
-use crate::nn::{Bias, Linear};
+use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]

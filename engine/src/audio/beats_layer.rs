@@ -4,9 +4,8 @@
 
 use burn::tensor::{activation, backend::Backend, Tensor};
 
-use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 use crate::config::BeatsConfig;
-use crate::nn::{Bias, Linear};
+use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 /// `grep_linear` maps each head's query to 2 gates × 4 summed logits (fixed by BEATs).

@@ -12,7 +12,6 @@ mod beats;
 mod beats_layer;
 mod error;
 mod interleave;
-mod layer_norm;
 mod pos_conv;
 mod relative_position;
 mod tower;

@@ -9,10 +9,9 @@ use burn::tensor::{
 };
 
 use super::error::AudioError;
-use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 use super::tower_layer::TowerLayer;
 use crate::config::AudioConfig;
-use crate::nn::{Bias, Linear};
+use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 /// The conv front end's kernel size (fixed by the architecture: Conv1d(k=3, padding=1)).

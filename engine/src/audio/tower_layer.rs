@@ -3,9 +3,8 @@
 
 use burn::tensor::{activation, backend::Backend, Tensor};
 
-use super::layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 use crate::config::AudioConfig;
-use crate::nn::{Bias, Linear};
+use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]

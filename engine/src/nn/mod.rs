@@ -3,6 +3,8 @@
 //! Each loads checkpoint (PyTorch) names under a prefix and keeps the reference's numerics:
 //! weights transposed once at load, everything over the last dimension in the backend's float type.
 
+pub mod layer_norm;
 pub mod linear;
 
+pub use layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 pub use linear::{Bias, Linear};
