@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use wave_proto::v1::wave_server::WaveServer;
 
@@ -133,7 +133,11 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(wave)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), grpc_stop)
+        .serve_with_incoming_shutdown(
+            // Without TCP_NODELAY small responses wait for delayed ACKs (~40 ms a request).
+            TcpIncoming::from(grpc).with_nodelay(Some(true)),
+            grpc_stop,
+        )
         .await
         .map_err(|e| QueryError::Internal(format!("gRPC server: {e}")))?;
     if let Some(task) = metrics_task {
