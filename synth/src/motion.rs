@@ -72,10 +72,11 @@ pub fn pose(t: &Thing, time: f64, duration: f64) -> Pose {
         }
         Motion::Sliding => {
             let u = time / duration;
+            let reach = 0.3 * t.span;
             let x = if t.phase < 0.5 {
-                0.15 + 0.7 * u
+                ax - reach + 2.0 * reach * u
             } else {
-                0.85 - 0.7 * u
+                ax + reach - 2.0 * reach * u
             };
             Pose { x, ..still }
         }
@@ -85,9 +86,10 @@ pub fn pose(t: &Thing, time: f64, duration: f64) -> Pose {
         },
         Motion::Orbiting => {
             let a = TAU * (time / orbit_period(t) + t.phase);
+            let radius = 0.18 * t.span.sqrt();
             Pose {
-                x: ax + 0.18 * a.cos(),
-                y: ay + 0.18 * a.sin(),
+                x: ax + radius * a.cos(),
+                y: ay + radius * a.sin(),
                 ..still
             }
         }
@@ -99,7 +101,7 @@ pub fn pose(t: &Thing, time: f64, duration: f64) -> Pose {
                 3.0 - 4.0 * u
             };
             Pose {
-                x: ax + 0.2 * tri,
+                x: ax + 0.2 * t.span * tri,
                 y: ay - 0.2 + 0.4 * time / duration,
                 ..still
             }

@@ -197,6 +197,7 @@ fn draw_thing(
     colour: Colour,
     motion: Motion,
     anchor: (f64, f64),
+    span: f64,
 ) -> Thing {
     Thing {
         kind,
@@ -209,7 +210,8 @@ fn draw_thing(
             anchor.0 + rng.uniform(-0.04, 0.04),
             anchor.1 + rng.uniform(-0.04, 0.04),
         ),
-        size: rng.uniform(0.11, 0.15),
+        size: rng.uniform(0.09, 0.12) + 0.03 * (span - 0.5),
+        span,
     }
 }
 
@@ -257,7 +259,16 @@ fn draw_object_scene(
     };
     let duration_s = timing.frames_ceil(rng.uniform(2.5, 3.5));
     let objects: Vec<Thing> = (0..count)
-        .map(|i| draw_thing(rng, kinds[i], colours[i], motions[i], anchors[i]))
+        .map(|i| {
+            draw_thing(
+                rng,
+                kinds[i],
+                colours[i],
+                motions[i],
+                anchors[i],
+                1.0 / count as f64,
+            )
+        })
         .collect();
     let speech = if rng.chance(0.6) {
         let said = &objects[rng.below(count)];
@@ -343,7 +354,14 @@ fn draw_melody_scene(
     let bpm = rng.uniform(110.0, 150.0);
     let start_s = 0.2;
     let duration_s = timing.frames_ceil(start_s + tune_seconds(bpm) + 0.3);
-    let player = draw_thing(rng, instrument.kind(), colour, Motion::Dancing, (0.5, 0.5));
+    let player = draw_thing(
+        rng,
+        instrument.kind(),
+        colour,
+        Motion::Dancing,
+        (0.5, 0.5),
+        1.0,
+    );
     let speech = if rng.chance(0.5) {
         let text = if rng.chance(0.5) {
             tunes.get(tune).map(|t| t.name.clone()).unwrap_or_default()

@@ -99,6 +99,9 @@ pub fn draw_shape(frame: &mut Frame, kind: Kind, colour: Colour, size: f64, pose
     let (cx, cy) = (pose.x as f32 * w, pose.y as f32 * h);
     let (sin, cos) = (-(pose.angle as f32)).sin_cos();
     let fill = colour.rgb().map(f32::from);
+    // A pale spot near the top edge turns with the shape, so even a spinning circle is seen
+    // to spin.
+    let spot = fill.map(|c| 0.45 * c + 140.0);
     let edge = [20.0f32, 20.0, 20.0];
     let reach = r * 1.25;
     let x0 = (cx - reach).floor().max(0.0) as usize;
@@ -114,8 +117,9 @@ pub fn draw_shape(frame: &mut Frame, kind: Kind, colour: Colour, size: f64, pose
                 let dy = (py as f32 + sy - cy) / r;
                 // Rotate into the shape's frame.
                 let (lx, ly) = (dx * cos - dy * sin, dx * sin + dy * cos);
+                let in_spot = lx * lx + (ly + 0.5) * (ly + 0.5) <= 0.03;
                 let colour = if inside(kind, lx, ly) {
-                    Some(fill)
+                    Some(if in_spot { spot } else { fill })
                 } else if inside(kind, lx * 0.88, ly * 0.88) {
                     Some(edge)
                 } else {

@@ -50,6 +50,10 @@ pub struct Thing {
     /// Radius as a fraction of the frame side.
     #[serde(skip)]
     pub size: f64,
+    /// Width of the shape's lane as a fraction of the frame: 1 alone, 0.5 when two shapes
+    /// share the frame (sideways motions shrink so shapes never cross).
+    #[serde(skip)]
+    pub span: f64,
 }
 
 impl Thing {

@@ -192,7 +192,7 @@ impl Background {
     pub fn phrase(self) -> &'static str {
         match self {
             Background::Night => "a dark night background",
-            Background::Sky => "a blue sky background",
+            Background::Sky => "a pale sky background",
             Background::Checkerboard => "a grey checkerboard",
             Background::Stripes => "a striped wall",
         }
