@@ -35,6 +35,9 @@ fn at_least_thirty_distinct_tunes() {
     }
 }
 
+/// Instruments, keys (semitones from A4) and tempos (tens of bpm) a tune is heard in.
+type Heard<'a> = (BTreeSet<&'a str>, BTreeSet<i64>, BTreeSet<i64>);
+
 #[test]
 fn tunes_are_played_by_several_instruments_in_several_keys_and_tempos() {
     let p = plan(&SynthOptions {
@@ -42,8 +45,7 @@ fn tunes_are_played_by_several_instruments_in_several_keys_and_tempos() {
         ..SynthOptions::new(9, "unused")
     })
     .expect("plan");
-    let mut per_tune: BTreeMap<usize, (BTreeSet<&str>, BTreeSet<i64>, BTreeSet<i64>)> =
-        BTreeMap::new();
+    let mut per_tune: BTreeMap<usize, Heard> = BTreeMap::new();
     for scene in &p.scenes {
         if let (Some(m), Some(player)) = (&scene.melody, scene.objects.first()) {
             let e = per_tune.entry(m.tune).or_default();
