@@ -5,6 +5,8 @@
 
 pub mod layer_norm;
 pub mod linear;
+pub mod rms_norm;
 
 pub use layer_norm::{LayerNorm, TORCH_LAYER_NORM_EPS};
 pub use linear::{Bias, Linear};
+pub use rms_norm::RmsNorm;

@@ -4,8 +4,8 @@ use burn::tensor::{backend::Backend, Bool, Tensor};
 
 use super::attention::Attention;
 use super::mlp::Mlp;
-use super::rms_norm::RmsNorm;
 use crate::config::TextConfig;
+use crate::nn::RmsNorm;
 use crate::weights::{WeightError, WeightStore};
 
 pub struct DecoderLayer<B: Backend> {

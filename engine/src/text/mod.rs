@@ -8,15 +8,14 @@
 mod attention;
 mod layer;
 mod mlp;
-pub mod rms_norm;
 pub mod rope;
 
 use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};
 
 use self::layer::DecoderLayer;
-use self::rms_norm::RmsNorm;
 use self::rope::MultimodalRope;
 use crate::config::TextConfig;
+use crate::nn::RmsNorm;
 use crate::positions::MropePositions;
 use crate::weights::{WeightError, WeightStore};
 

@@ -4,9 +4,10 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use super::attention::VisionAttention;
 use super::mlp::GatedMlp;
-use super::rms_norm::{RmsNorm, VISION_RMS_EPS};
 use super::rotary::Rotary;
+use super::VISION_RMS_EPS;
 use crate::config::VisionConfig;
+use crate::nn::RmsNorm;
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]

@@ -3,9 +3,9 @@
 
 use burn::tensor::{activation::gelu, backend::Backend, Tensor};
 
-use super::rms_norm::{RmsNorm, VISION_RMS_EPS};
+use super::VISION_RMS_EPS;
 use crate::config::VisionConfig;
-use crate::nn::{Bias, Linear};
+use crate::nn::{Bias, Linear, RmsNorm};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]

@@ -7,10 +7,12 @@ mod error;
 mod merger;
 mod mlp;
 mod patch_embed;
-mod rms_norm;
 mod rotary;
 mod tower;
 mod windows;
+
+/// The vision tower's RMSNorm epsilon (hard-coded in the reference, not in config.json).
+const VISION_RMS_EPS: f64 = 1e-6;
 
 pub use error::VisionError;
 pub use tower::{VisionTower, VisionTrace};
