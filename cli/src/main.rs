@@ -5,6 +5,7 @@ mod ingest_cmd;
 mod search_cmd;
 mod serve_cmd;
 mod store_cmd;
+mod synth_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     Store(store_cmd::StoreCommand),
     /// Ingest a folder or a JSONL manifest: decode, cut into clips, embed, store.
     Ingest(ingest_cmd::IngestArgs),
+    /// Generate the deterministic synthetic audio-visual corpus (train/val/test).
+    Synth(synth_cmd::SynthArgs),
     /// Serve the gRPC search API over a store.
     Serve(serve_cmd::ServeArgs),
     /// Search a running server or a local store.
@@ -45,6 +48,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Store(c) => store_cmd::run(c),
         Command::Ingest(a) => ingest_cmd::run(a),
+        Command::Synth(a) => synth_cmd::run(a),
         Command::Serve(a) => serve_cmd::run(a),
         Command::Search(a) => search_cmd::run(a),
     }
