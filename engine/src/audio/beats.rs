@@ -6,12 +6,12 @@
 
 use burn::tensor::{backend::Backend, module, ops::ConvOptions, Tensor};
 
-use super::beats_layer::{Activation, BeatsLayer};
+use super::beats_layer::BeatsLayer;
 use super::error::AudioError;
 use super::pos_conv::PosConv;
 use super::relative_position::RelativePositionBias;
 use crate::config::BeatsConfig;
-use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
+use crate::nn::{Activation, Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]

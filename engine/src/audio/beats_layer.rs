@@ -5,40 +5,11 @@
 use burn::tensor::{activation, backend::Backend, Tensor};
 
 use crate::config::BeatsConfig;
-use crate::nn::{Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
+use crate::nn::{Activation, Bias, LayerNorm, Linear, TORCH_LAYER_NORM_EPS};
 use crate::weights::{WeightError, WeightStore};
 
 /// `grep_linear` maps each head's query to 2 gates × 4 summed logits (fixed by BEATs).
 const GATE_LOGITS: usize = 8;
-
-/// The feed-forward activation named by `cfg.activation_fn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    /// Exact (erf) GELU, BEATs' `"gelu"`.
-    Gelu,
-    /// Tanh-approximated GELU, `"gelu_accurate"` / `"gelu_fast"`.
-    GeluTanh,
-    Relu,
-}
-
-impl Activation {
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "gelu" => Some(Self::Gelu),
-            "gelu_accurate" | "gelu_fast" => Some(Self::GeluTanh),
-            "relu" => Some(Self::Relu),
-            _ => None,
-        }
-    }
-
-    fn apply<const D: usize, B: Backend>(self, x: Tensor<B, D>) -> Tensor<B, D> {
-        match self {
-            Self::Gelu => activation::gelu(x),
-            Self::GeluTanh => activation::gelu_approximate(x),
-            Self::Relu => activation::relu(x),
-        }
-    }
-}
 
 /// The per-layer gate that scales the shared relative-position bias per head and query.
 #[derive(Debug, Clone)]

@@ -17,9 +17,10 @@ mod relative_position;
 mod tower;
 mod tower_layer;
 
+/// BEATs' `activation_fn`, kept here for callers of the audio API.
+pub use crate::nn::Activation;
 pub use aligner::BeatsAligner;
 pub use beats::Beats;
-pub use beats_layer::Activation;
 pub use error::AudioError;
 pub use interleave::{interleave, try_interleave};
 pub use relative_position::relative_position_bucket;

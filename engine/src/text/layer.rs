@@ -3,16 +3,15 @@
 use burn::tensor::{backend::Backend, Bool, Tensor};
 
 use super::attention::Attention;
-use super::mlp::Mlp;
 use crate::config::TextConfig;
-use crate::nn::RmsNorm;
+use crate::nn::{Bias, RmsNorm, SwiGlu};
 use crate::weights::{WeightError, WeightStore};
 
 pub struct DecoderLayer<B: Backend> {
     input_layernorm: RmsNorm<B>,
     self_attn: Attention<B>,
     post_attention_layernorm: RmsNorm<B>,
-    mlp: Mlp<B>,
+    mlp: SwiGlu<B>,
 }
 
 impl<B: Backend> DecoderLayer<B> {
@@ -40,11 +39,12 @@ impl<B: Backend> DecoderLayer<B> {
                 eps,
                 device,
             )?,
-            mlp: Mlp::load(
+            mlp: SwiGlu::load(
                 store,
                 &format!("{prefix}.mlp"),
                 h,
                 cfg.intermediate_size,
+                Bias::Absent,
                 device,
             )?,
         })

@@ -7,7 +7,6 @@
 
 mod attention;
 mod layer;
-mod mlp;
 pub mod rope;
 
 use burn::tensor::{backend::Backend, Bool, Int, Tensor, TensorData};

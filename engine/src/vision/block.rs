@@ -3,11 +3,10 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 use super::attention::VisionAttention;
-use super::mlp::GatedMlp;
 use super::rotary::Rotary;
 use super::VISION_RMS_EPS;
 use crate::config::VisionConfig;
-use crate::nn::RmsNorm;
+use crate::nn::{Bias, RmsNorm, SwiGlu};
 use crate::weights::{WeightError, WeightStore};
 
 #[derive(Debug, Clone)]
@@ -15,7 +14,7 @@ pub(crate) struct VisionBlock<B: Backend> {
     norm1: RmsNorm<B>,
     attn: VisionAttention<B>,
     norm2: RmsNorm<B>,
-    mlp: GatedMlp<B>,
+    mlp: SwiGlu<B>,
 }
 
 impl<B: Backend> VisionBlock<B> {
@@ -49,11 +48,12 @@ impl<B: Backend> VisionBlock<B> {
                 VISION_RMS_EPS,
                 device,
             )?,
-            mlp: GatedMlp::load(
+            mlp: SwiGlu::load(
                 store,
                 &format!("{prefix}.mlp"),
                 hidden,
                 cfg.intermediate_size,
+                Bias::Required,
                 device,
             )?,
         })

@@ -5,7 +5,6 @@ mod attention;
 mod block;
 mod error;
 mod merger;
-mod mlp;
 mod patch_embed;
 mod rotary;
 mod tower;
