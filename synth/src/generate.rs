@@ -292,19 +292,30 @@ pub fn generate(
     };
     let total = plan.scenes.len();
     let done = AtomicUsize::new(0);
+    // Workers spend much of their time waiting on ffmpeg and espeak-ng child processes, so
+    // twice as many workers as cores keeps the cores busy.
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2 * cores)
+        .build()
+        .map_err(|e| SynthError::InvalidArgument(format!("cannot start worker threads: {e}")))?;
     let mut splits = Vec::new();
     for split in Split::ALL {
         let dir = opts.out.join(split.word());
         let scenes: Vec<&Scene> = plan.scenes.iter().filter(|s| s.split == split).collect();
         // Scenes are independent (each has its own seed), so rendering order cannot change a byte.
-        let rendered: Vec<Vec<Record>> = scenes
-            .par_iter()
-            .map(|scene| {
-                let records = render_scene(scene, &plan.tunes, &dir, format);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                records
-            })
-            .collect::<Result<_>>()?;
+        let rendered: Vec<Vec<Record>> = pool.install(|| {
+            scenes
+                .par_iter()
+                .map(|scene| {
+                    let records = render_scene(scene, &plan.tunes, &dir, format);
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    records
+                })
+                .collect::<Result<_>>()
+        })?;
         let records: Vec<&Record> = rendered.iter().flatten().collect();
         write_lines(&dir.join("corpus.jsonl"), records.iter())?;
         write_lines(
