@@ -63,23 +63,40 @@ impl<B: Backend> Wave<B> {
             None => beats_config_json(dir)?,
         };
 
+        Self::from_store(config, beats_config, &store, device).map_err(|e| match e {
+            WeightError::Config { message, .. } => WeightError::Config {
+                path: dir.join("config.json"),
+                message,
+            },
+            e => e,
+        })
+    }
+
+    /// Builds every network from an opened store (a checkpoint, or `WeightStore::random`).
+    /// Fails on tensors the store holds that no network asked for.
+    pub fn from_store(
+        config: WaveConfig,
+        beats_config: BeatsConfig,
+        store: &WeightStore,
+        device: &B::Device,
+    ) -> Result<Self, WeightError> {
         let text_cfg = &config.text_config;
         let kind = FusionKind::from_config(config.classify_type.as_deref()).map_err(|message| {
             WeightError::Config {
-                path: dir.join("config.json"),
+                path: PathBuf::from("config.json"),
                 message,
             }
         })?;
-        let text = TextModel::load(&store, "model", text_cfg, device)?;
+        let text = TextModel::load(store, "model", text_cfg, device)?;
         // The LM head is part of the thinker checkpoint but embeddings never use it.
         store.mark_used("lm_head.weight");
-        let audio_tower = AudioTower::load(&store, "audio_tower.", &config.audio_config, device)?;
-        let beats = Beats::load(&store, "beats.", &beats_config, device)?;
+        let audio_tower = AudioTower::load(store, "audio_tower.", &config.audio_config, device)?;
+        let beats = Beats::load(store, "beats.", &beats_config, device)?;
         let beats_aligner =
-            BeatsAligner::load(&store, "", &beats_config, text_cfg.hidden_size, device)?;
-        let vision = VisionTower::load(&store, "visual.", &config.vision_config, device)?;
+            BeatsAligner::load(store, "", &beats_config, text_cfg.hidden_size, device)?;
+        let vision = VisionTower::load(store, "visual.", &config.vision_config, device)?;
         let fusion = FusionHead::load(
-            &store,
+            store,
             "classify_linear",
             kind,
             text_cfg.hidden_size,

@@ -4,6 +4,7 @@
 //! model's tensors plus at most one tensor being converted: never two copies of the weights.
 
 mod pytorch;
+mod random;
 mod safetensors;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +14,7 @@ use std::sync::Mutex;
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
 pub use self::pytorch::{PyValue, TorchArchive};
+pub use self::random::write_random_safetensors;
 pub use self::safetensors::SafetensorsFile;
 
 use crate::config::BeatsConfig;
@@ -81,6 +83,10 @@ pub struct TensorEntry {
 pub struct WeightStore {
     entries: BTreeMap<String, TensorEntry>,
     used: Mutex<BTreeSet<String>>,
+    /// `Some(std)`: a [`WeightStore::random`] store, drawing every tensor instead of reading it.
+    random: Option<f32>,
+    /// Names and shapes asked of a random store, in order.
+    requested: Mutex<Vec<(String, Vec<usize>)>>,
 }
 
 impl WeightStore {
@@ -227,6 +233,9 @@ impl WeightStore {
         shape: [usize; D],
         device: &B::Device,
     ) -> Result<Tensor<B, D>, WeightError> {
+        if let Some(std) = self.random {
+            return Ok(self.draw(name, shape, std, device));
+        }
         let entry = self.entries.get(name).ok_or_else(|| WeightError::Missing {
             name: name.to_string(),
             files: self.files_summary(),

@@ -113,43 +113,68 @@ pub fn dtype_size(d: StoredDtype) -> usize {
     }
 }
 
-/// Reads one tensor's bytes (little-endian, contiguous) and converts them to f32.
+/// Bytes read per step while converting: loading holds the converted tensor plus this much,
+/// never a second full-size copy of it.
+const READ_CHUNK: usize = 8 << 20;
+
+/// Reads one tensor's bytes (little-endian, contiguous) and converts them to f32, chunk by chunk.
 pub fn read_as_f32(name: &str, entry: &TensorEntry) -> Result<Vec<f32>, WeightError> {
     let path: PathBuf = entry.file.clone();
     let file = File::open(&path).map_err(|e| WeightError::Io {
         path: path.clone(),
         source: e,
     })?;
-    let mut bytes = vec![0u8; entry.len as usize];
-    file.read_exact_at(&mut bytes, entry.offset)
-        .map_err(|e| WeightError::Corrupt {
-            path: path.clone(),
-            message: format!(
-                "tensor `{name}`: cannot read {} bytes at {}: {e}",
-                entry.len, entry.offset
-            ),
-        })?;
-    Ok(match entry.dtype {
-        StoredDtype::F32 => bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        StoredDtype::F16 => bytes
-            .chunks_exact(2)
-            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-            .collect(),
-        StoredDtype::BF16 => bytes
-            .chunks_exact(2)
-            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
-            .collect(),
-        StoredDtype::F64 => bytes
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-            .collect(),
-        StoredDtype::I64 => bytes
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f32)
-            .collect(),
-        StoredDtype::U8 => bytes.iter().map(|&b| b as f32).collect(),
-    })
+    let size = dtype_size(entry.dtype);
+    let len = entry.len as usize;
+    let mut values = Vec::with_capacity(len / size);
+    // A whole number of elements per chunk (every dtype size divides READ_CHUNK).
+    let mut chunk = vec![0u8; READ_CHUNK.min(len)];
+    let mut done = 0usize;
+    while done < len {
+        let n = chunk.len().min(len - done);
+        let at = entry.offset + done as u64;
+        file.read_exact_at(&mut chunk[..n], at)
+            .map_err(|e| WeightError::Corrupt {
+                path: path.clone(),
+                message: format!(
+                    "tensor `{name}`: cannot read {} bytes at {}: {e}",
+                    entry.len, entry.offset
+                ),
+            })?;
+        extend_f32(&mut values, &chunk[..n], entry.dtype);
+        done += n;
+    }
+    Ok(values)
+}
+
+/// Appends the f32 values of `bytes` (whole elements of `dtype`) to `out`.
+fn extend_f32(out: &mut Vec<f32>, bytes: &[u8], dtype: StoredDtype) {
+    match dtype {
+        StoredDtype::F32 => out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+        StoredDtype::F16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
+        ),
+        StoredDtype::BF16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()),
+        ),
+        StoredDtype::F64 => out.extend(
+            bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32),
+        ),
+        StoredDtype::I64 => out.extend(
+            bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f32),
+        ),
+        StoredDtype::U8 => out.extend(bytes.iter().map(|&b| b as f32)),
+    }
 }
