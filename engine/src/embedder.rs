@@ -327,8 +327,10 @@ impl<B: Backend> Embedder<B> {
         } else {
             text_embedding(&out)
         };
+        // `convert`: a backend computing in bf16/f16 hands back its own float type.
         let values = vectors
             .into_data()
+            .convert::<f32>()
             .to_vec::<f32>()
             .map_err(|e| EmbedError::Input(format!("reading the embedding back: {e:?}")))?;
         Ok(values.chunks(hidden).map(<[f32]>::to_vec).collect())

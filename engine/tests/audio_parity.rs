@@ -4,6 +4,7 @@
 mod common;
 
 use burn::tensor::{Tensor, TensorData};
+use common::TestBackend as B;
 use common::{assert_close, golden_dir, max_abs_diff, Golden};
 use wave_engine::audio::{
     interleave, relative_position_bucket, try_interleave, AudioError, AudioTower, Beats,
@@ -11,7 +12,6 @@ use wave_engine::audio::{
 };
 use wave_engine::config::{BeatsConfig, WaveConfig};
 use wave_engine::weights::{WeightError, WeightStore};
-use wave_engine::CpuBackend as B;
 
 const CASES: [&str; 2] = ["cases/audio.safetensors", "cases/av.safetensors"];
 /// The parity criterion of the golden set.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::golden_dir;
+use common::TestBackend as B;
 use wave_engine::config::BeatsConfig;
 use wave_engine::model::{LoadOptions, Wave};
 use wave_engine::weights::{WeightError, WeightFormat, WeightStore};
-use wave_engine::CpuBackend as B;
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

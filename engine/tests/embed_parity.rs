@@ -6,11 +6,11 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Tensor;
+use common::TestBackend as B;
 use common::{assert_close, golden_dir, max_abs_diff, Golden};
 use wave_engine::embedder::{AvPositions, EmbedOptions, Embedder, FrameTiming, Input, VideoFrames};
 use wave_engine::model::LoadOptions;
 use wave_engine::positions::MropePositions;
-use wave_engine::CpuBackend as B;
 
 const TOL: f32 = 1e-4;
 
@@ -325,7 +325,8 @@ fn a_mixed_batch_equals_one_at_a_time() {
         let norm: f32 = alone.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "input {i}: norm {norm}");
         let d = max_abs_diff(&batched[i], &alone);
-        assert!(d <= 1e-5, "input {i}: batched vs alone differ by {d:e}");
+        let tol = 1e-5f32.max(common::tolerance_floor());
+        assert!(d <= tol, "input {i}: batched vs alone differ by {d:e}");
     }
     // The default for audio-video is the time-aligned variant.
     assert_close(

@@ -3,13 +3,13 @@
 mod common;
 
 use burn::tensor::{Tensor, TensorData};
+use common::TestBackend as B;
 use common::{assert_close, golden_dir, Golden};
 use wave_engine::config::WaveConfig;
 use wave_engine::fusion::{l2_normalize, text_embedding, FusionHead, FusionKind};
 use wave_engine::positions::MropePositions;
 use wave_engine::text::{TextModel, TextOutput};
 use wave_engine::weights::WeightStore;
-use wave_engine::CpuBackend as B;
 
 struct Llm {
     text: TextModel<B>,

@@ -7,9 +7,8 @@ use common::{assert_close, golden_dir, Golden};
 use wave_engine::config::WaveConfig;
 use wave_engine::vision::{VisionError, VisionTower, WindowLayout};
 use wave_engine::weights::WeightStore;
-use wave_engine::CpuBackend;
 
-type B = CpuBackend;
+type B = common::TestBackend;
 
 const TOL: f32 = 1e-4;
 

@@ -5,6 +5,22 @@ use std::path::PathBuf;
 
 use wave_engine::weights::WeightStore;
 
+/// The backend the parity tests run on: the CPU, or the GPU when built with `--features cuda`
+/// (see scripts/gpu-check.sh).
+#[cfg(not(feature = "cuda"))]
+pub type TestBackend = wave_engine::CpuBackend;
+#[cfg(feature = "cuda")]
+pub type TestBackend = wave_engine::CudaBackend;
+
+/// `$WAVE_TEST_TOL`, when set, raises every tolerance to at least that value: for backends whose
+/// arithmetic is looser than CPU f32 (TF32 matmuls on CUDA).
+pub fn tolerance_floor() -> f32 {
+    std::env::var("WAVE_TEST_TOL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// The golden directory: `$WAVE_GOLDEN_DIR`, else the shared dev set beside the checkout.
 pub fn golden_dir() -> PathBuf {
     match std::env::var_os("WAVE_GOLDEN_DIR") {
@@ -67,6 +83,7 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 /// Asserts `actual` matches `expected` within `tol`, naming the tensor on failure.
 pub fn assert_close(what: &str, actual: &[f32], expected: &[f32], tol: f32) {
+    let tol = tol.max(tolerance_floor());
     let d = max_abs_diff(actual, expected);
     assert!(d <= tol, "{what}: max abs diff {d:e} > {tol:e}");
     eprintln!("{what}: max abs diff {d:e}");
