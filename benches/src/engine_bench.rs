@@ -332,7 +332,7 @@ fn raw_input(golden: &Path, modality: &str) -> Result<Input> {
         })
     };
     Ok(match modality {
-        "text" => Input::Text("a red square moves across the screen".into()),
+        "text" => Input::Text(golden_text(golden)?),
         "audio" => Input::Audio {
             pcm: open("audio.safetensors")?.read_f32("input_raw_wav")?.0,
             sample_rate: 16000,
@@ -352,6 +352,42 @@ fn raw_input(golden: &Path, modality: &str) -> Result<Input> {
             }
         }
     })
+}
+
+/// The golden text case's first text (its ids without the closing `<|im_end|>`, as the
+/// stand-in word-level tokenizer spells them), so the Embedder sees the thinker's text input.
+fn golden_text(golden: &Path) -> Result<String> {
+    let mut s = WeightStore::default();
+    s.add_safetensors(&golden.join("cases/text.safetensors"), "")?;
+    let (ids, shape) = s.read_f32("input_ids_padded")?;
+    let len = s.read_f32("input_lengths")?.0[0] as usize;
+    let tokenizer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden.join("tokenizer.json"))?)?;
+    let mut by_id = std::collections::HashMap::new();
+    for (token, id) in tokenizer["model"]["vocab"]
+        .as_object()
+        .context("no word-level vocab")?
+    {
+        by_id.insert(id.as_u64().context("bad vocab id")?, token.clone());
+    }
+    for t in tokenizer["added_tokens"].as_array().into_iter().flatten() {
+        by_id.insert(
+            t["id"].as_u64().context("bad added token")?,
+            t["content"]
+                .as_str()
+                .context("bad added token")?
+                .to_string(),
+        );
+    }
+    ids[..len.min(shape[1]) - 1]
+        .iter()
+        .map(|&id| {
+            by_id
+                .get(&(id as u64))
+                .cloned()
+                .context("id not in the tokenizer")
+        })
+        .collect()
 }
 
 /// Runs `f` once to warm up, then until `seconds` have passed (at least 3 times).

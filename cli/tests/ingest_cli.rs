@@ -115,7 +115,11 @@ fn json_report_rerun_and_dry_run() {
         "-shortest",
         video.to_str().unwrap(),
     ]);
-    fs::write(input.join("bad.mp4"), "plain text wearing a video extension\n").unwrap();
+    fs::write(
+        input.join("bad.mp4"),
+        "plain text wearing a video extension\n",
+    )
+    .unwrap();
     let db = tmp.path().join("db");
 
     // A dry run lists the plan and creates no store.

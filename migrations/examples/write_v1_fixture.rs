@@ -9,16 +9,35 @@ use wave_migrations::layout::{self, SpaceDef, VectorRecord};
 use wave_migrations::v1;
 
 fn main() {
-    let out = std::env::args().nth(1).expect("usage: write_v1_fixture OUT_DIR");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: write_v1_fixture OUT_DIR");
     let mut opts = Options::default();
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
-    let db = DB::open_cf(&opts, std::path::Path::new(&out).join("db"), layout::ALL_CFS).unwrap();
+    let db = DB::open_cf(
+        &opts,
+        std::path::Path::new(&out).join("db"),
+        layout::ALL_CFS,
+    )
+    .unwrap();
     let mut batch = WriteBatch::default();
     let dim = 8;
     let items = [
-        ("clip-a", "audio_video", Some((0u64, 20_500u64)), "dog, park", "a dog runs in the park"),
-        ("clip-b", "audio_video", Some((20_500, 41_000)), "dog", "the dog swims"),
+        (
+            "clip-a",
+            "audio_video",
+            Some((0u64, 20_500u64)),
+            "dog, park",
+            "a dog runs in the park",
+        ),
+        (
+            "clip-b",
+            "audio_video",
+            Some((20_500, 41_000)),
+            "dog",
+            "the dog swims",
+        ),
         ("song", "audio", None, "music,  hum ", "a hummed tune"),
         ("note", "text", None, "", "wind over the sea"),
     ];
@@ -42,14 +61,26 @@ fn main() {
             seq: i as u64 + 1,
             points: vec![("wave".to_string(), i as u64)],
         };
-        batch.put_cf(layout::cf(&db, layout::CF_ITEMS), id.as_bytes(), v1::encode_item(&record));
+        batch.put_cf(
+            layout::cf(&db, layout::CF_ITEMS),
+            id.as_bytes(),
+            v1::encode_item(&record),
+        );
         batch.put_cf(
             layout::cf(&db, layout::CF_VECTORS),
             layout::vector_key("wave", i as u64),
-            layout::encode(&VectorRecord { item: id.to_string(), vector }),
+            layout::encode(&VectorRecord {
+                item: id.to_string(),
+                vector,
+            }),
         );
     }
-    let def = SpaceDef { dim: dim as u32, max_connections: 16, ef_construction: 200, next_point: items.len() as u64 };
+    let def = SpaceDef {
+        dim: dim as u32,
+        max_connections: 16,
+        ef_construction: 200,
+        next_point: items.len() as u64,
+    };
     let meta = layout::cf(&db, layout::CF_META);
     let mut space_key = layout::META_SPACE_PREFIX.to_vec();
     space_key.extend_from_slice(b"wave");
