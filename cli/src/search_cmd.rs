@@ -1,7 +1,7 @@
 //! `wave search`: one query against a running server (`--server URL`) or a local store
 //! (`--db DIR`), printed as a table or as JSON.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -176,7 +176,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn local(a: &SearchArgs, db: &PathBuf, req: pb::SearchRequest) -> Result<pb::SearchResponse> {
+fn local(a: &SearchArgs, db: &Path, req: pb::SearchRequest) -> Result<pb::SearchResponse> {
     let store = Arc::new(
         Store::open(db, StoreOptions::default())
             .with_context(|| format!("opening the store at {}", db.display()))?,
