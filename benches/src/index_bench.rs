@@ -116,6 +116,32 @@ fn recall(found: &[Vec<u32>], gt: &[u32]) -> f64 {
     hit as f64 / (found.len() * K) as f64
 }
 
+/// For each ef: recall@K against the ground truth, queries/s on one thread and on all cores.
+fn sweep_ef(
+    args: &Args,
+    queries: &[f32],
+    gt: &[u32],
+    search: impl Fn(&[f32], usize) -> Vec<u32> + Sync,
+) -> Vec<serde_json::Value> {
+    let nq = queries.len() / args.dim;
+    let mut sweep = vec![];
+    for &ef in &args.ef {
+        let t = Instant::now();
+        let found: Vec<Vec<u32>> = queries.chunks(args.dim).map(|q| search(q, ef)).collect();
+        let qps1 = nq as f64 / t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let _: Vec<Vec<u32>> = queries
+            .par_chunks(args.dim)
+            .map(|q| search(q, ef))
+            .collect();
+        let qps_all = nq as f64 / t.elapsed().as_secs_f64();
+        sweep.push(
+            json!({"ef": ef, "recall": recall(&found, gt), "qps_1": qps1, "qps_all": qps_all}),
+        );
+    }
+    sweep
+}
+
 /// The wave side: bulk-load into a fresh store, then sweep ef. Prints one JSON object.
 fn run_wave(args: &Args) -> Result<()> {
     let dim = args.dim;
@@ -159,27 +185,14 @@ fn run_wave(args: &Args) -> Result<()> {
     store.flush()?;
     let build_s = t.elapsed().as_secs_f64();
     let peak = peak_rss_kib().saturating_sub(rss_before);
-    let nq = queries.len() / dim;
-    let mut sweep = vec![];
-    for &ef in &args.ef {
-        let search = |q: &[f32]| -> Vec<u32> {
-            store
-                .search("bench", q, K, Some(ef), &Filter::default())
-                .unwrap()
-                .into_iter()
-                .map(|h| h.id.parse().unwrap())
-                .collect()
-        };
-        let t = Instant::now();
-        let found: Vec<Vec<u32>> = queries.chunks(dim).map(search).collect();
-        let qps1 = nq as f64 / t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let _: Vec<Vec<u32>> = queries.par_chunks(dim).map(search).collect();
-        let qps_all = nq as f64 / t.elapsed().as_secs_f64();
-        sweep.push(
-            json!({"ef": ef, "recall": recall(&found, &gt), "qps_1": qps1, "qps_all": qps_all}),
-        );
-    }
+    let sweep = sweep_ef(args, &queries, &gt, |q, ef| {
+        store
+            .search("bench", q, K, Some(ef), &Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id.parse().unwrap())
+            .collect()
+    });
     println!(
         "{}",
         json!({"side": "wave", "build_s": build_s, "peak_rss_delta_kib": peak, "sweep": sweep})
@@ -259,26 +272,13 @@ fn run_hnsw_rs(args: &Args) -> Result<()> {
     graph.parallel_insert_slice(&rows);
     let build_s = t.elapsed().as_secs_f64();
     let peak = peak_rss_kib().saturating_sub(rss_before);
-    let nq = queries.len() / dim;
-    let mut sweep = vec![];
-    for &ef in &args.ef {
-        let search = |q: &[f32]| -> Vec<u32> {
-            graph
-                .search(q, K, ef)
-                .into_iter()
-                .map(|n| n.d_id as u32)
-                .collect()
-        };
-        let t = Instant::now();
-        let found: Vec<Vec<u32>> = queries.chunks(dim).map(search).collect();
-        let qps1 = nq as f64 / t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let _: Vec<Vec<u32>> = queries.par_chunks(dim).map(search).collect();
-        let qps_all = nq as f64 / t.elapsed().as_secs_f64();
-        sweep.push(
-            json!({"ef": ef, "recall": recall(&found, &gt), "qps_1": qps1, "qps_all": qps_all}),
-        );
-    }
+    let sweep = sweep_ef(args, &queries, &gt, |q, ef| {
+        graph
+            .search(q, K, ef)
+            .into_iter()
+            .map(|n| n.d_id as u32)
+            .collect()
+    });
     println!(
         "{}",
         json!({"side": "hnsw_rs", "build_s": build_s, "peak_rss_delta_kib": peak, "sweep": sweep})
@@ -353,7 +353,7 @@ fn main() -> Result<()> {
     )?;
     writeln!(
         out,
-        "| | wave | hnswlib | wave / hnswlib |\n|---|---|---|---|"
+        "| | wave (store) | hnsw_rs alone | hnswlib | wave / hnswlib |\n|---|---|---|---|---|"
     )?;
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     writeln!(
