@@ -12,7 +12,7 @@ mod common;
 
 use burn::tensor::{backend::Backend, set_default_dtypes, DType, Element};
 use common::{golden_dir, max_abs_diff, Golden, TestBackend as B};
-use wave_engine::embedder::{Embedder, FrameTiming, Input, VideoFrames};
+use wave_engine::embedder::{Embedder, Input};
 
 /// Bounds on a normalised embedding computed in bf16, against the f32 reference.
 const BF16_TOL: f32 = 2e-2;
@@ -24,19 +24,6 @@ fn bf16_embedder<Be: Backend>() -> Embedder<Be> {
     set_default_dtypes::<Be>(&device, DType::BF16, Be::IntElem::dtype())
         .expect("bf16 must be settable before the first tensor on the device");
     Embedder::load(&golden_dir(), &device).unwrap()
-}
-
-fn frames(g: &Golden) -> VideoFrames {
-    let (values, shape) = g.f32("video_frames_uint8");
-    let duration_s =
-        g.i64("video_native_num_frames").0[0] as f64 / g.f32("video_native_fps").0[0] as f64;
-    VideoFrames {
-        data: values.into_iter().map(|x| x as u8).collect(),
-        num_frames: shape[0],
-        height: shape[1],
-        width: shape[2],
-        timing: FrameTiming::Sampled { duration_s },
-    }
 }
 
 /// The caption of a case: its label ids without the final `<|im_end|>`, as text.
@@ -77,13 +64,13 @@ fn bf16_embeddings_stay_close_to_the_f32_reference() {
                 prompt: None,
             },
             "cases/video.safetensors" => Input::Video {
-                frames: frames(&g),
+                frames: g.video_frames(),
                 prompt: None,
             },
             _ => Input::AudioVideo {
                 pcm: pcm(),
                 sample_rate: 16000,
-                frames: frames(&g),
+                frames: g.video_frames(),
                 prompt: None,
             },
         };

@@ -29,20 +29,6 @@ fn audio_input(g: &Golden, prompt: Option<&str>) -> (Vec<f32>, Option<String>) {
     (g.f32("input_raw_wav").0, prompt.map(str::to_string))
 }
 
-/// The golden frames are the already-sampled ones; the clip lasted native_frames / native_fps.
-fn frames(g: &Golden) -> VideoFrames {
-    let (values, shape) = g.f32("video_frames_uint8");
-    let duration_s =
-        g.i64("video_native_num_frames").0[0] as f64 / g.f32("video_native_fps").0[0] as f64;
-    VideoFrames {
-        data: values.into_iter().map(|x| x as u8).collect(),
-        num_frames: shape[0],
-        height: shape[1],
-        width: shape[2],
-        timing: FrameTiming::Sampled { duration_s },
-    }
-}
-
 fn audio(g: &Golden) -> Input {
     let (pcm, prompt) = audio_input(g, None);
     Input::Audio {
@@ -54,7 +40,7 @@ fn audio(g: &Golden) -> Input {
 
 fn video(g: &Golden) -> Input {
     Input::Video {
-        frames: frames(g),
+        frames: g.video_frames(),
         prompt: None,
     }
 }
@@ -64,7 +50,7 @@ fn audio_video(g: &Golden, prompt: Option<&str>) -> Input {
     Input::AudioVideo {
         pcm,
         sample_rate: 16000,
-        frames: frames(g),
+        frames: g.video_frames(),
         prompt,
     }
 }
@@ -340,7 +326,7 @@ fn a_mixed_batch_equals_one_at_a_time() {
 /// The golden clip rebuilt at its native rate: the sampled frames at their indices, black
 /// frames elsewhere; WAVE's own 2 fps sampling must pick exactly the sampled ones.
 fn native_frames(g: &Golden) -> VideoFrames {
-    let sampled = frames(g);
+    let sampled = g.video_frames();
     let native = g.i64("video_native_num_frames").0[0] as usize;
     let frame_len = sampled.height * sampled.width * 3;
     let mut data = vec![0u8; native * frame_len];
@@ -412,7 +398,7 @@ fn a_model_dir_without_tokenizer_is_a_clear_error() {
 fn bad_inputs_are_errors_not_panics() {
     let e = embedder(&golden_dir(), AvPositions::default());
     let g = Golden::open("cases/video.safetensors");
-    let mut broken = frames(&g);
+    let mut broken = g.video_frames();
     broken.data.truncate(broken.data.len() - 1);
     let err = e
         .embed(&[

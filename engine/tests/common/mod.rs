@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use wave_engine::embedder::{FrameTiming, VideoFrames};
 use wave_engine::weights::WeightStore;
 
 /// The backend the parity tests run on: the CPU, or the GPU when built with `--features cuda`
@@ -57,6 +58,21 @@ impl Golden {
         self.store
             .read_f32(name)
             .unwrap_or_else(|e| panic!("{}: {e}", self.file))
+    }
+
+    /// The case's video frames: already sampled by the reference, over a clip that lasted
+    /// native_frames / native_fps seconds.
+    pub fn video_frames(&self) -> VideoFrames {
+        let (values, shape) = self.f32("video_frames_uint8");
+        let duration_s = self.i64("video_native_num_frames").0[0] as f64
+            / self.f32("video_native_fps").0[0] as f64;
+        VideoFrames {
+            data: values.into_iter().map(|x| x as u8).collect(),
+            num_frames: shape[0],
+            height: shape[1],
+            width: shape[2],
+            timing: FrameTiming::Sampled { duration_s },
+        }
     }
 
     /// Integer tensor values (stored int64) and shape.
