@@ -158,6 +158,7 @@ fn request(a: &SearchArgs) -> Result<pb::SearchRequest> {
             budget_ms: a.rerank_budget_ms,
         }),
         ef: 0,
+        hum: None,
     })
 }
 

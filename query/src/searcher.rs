@@ -585,6 +585,8 @@ fn result_of(r: Ranked) -> pb::SearchResult {
             fused_rank: r.fused_rank,
             rerank_score: r.rerank.map(|x| x.0),
             rerank_rank: r.rerank.map(|x| x.1),
+            melody_score: None,
+            melody_rank: None,
         }),
     }
 }
