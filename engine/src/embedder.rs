@@ -16,6 +16,7 @@ use std::path::Path;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::audio::{try_interleave, AudioError};
+use crate::encoded::{EncodedAudio, EncodedMedia, EncodedVideo};
 use crate::fusion::{l2_normalize, text_embedding};
 use crate::model::{LoadOptions, Wave};
 use crate::positions::{
@@ -177,6 +178,31 @@ impl<B: Backend> Embedder<B> {
         })
     }
 
+    /// An embedder over a model built elsewhere (e.g. a trainer's weights at one step).
+    pub fn from_parts(
+        wave: Wave<B>,
+        tokenizer: PromptTokenizer,
+        preprocess: PreprocessConfig,
+        options: EmbedOptions,
+        device: &B::Device,
+    ) -> Self {
+        Self {
+            wave,
+            tokenizer,
+            preprocess,
+            options,
+            device: device.clone(),
+        }
+    }
+
+    pub fn tokenizer(&self) -> &PromptTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn preprocess_config(&self) -> &PreprocessConfig {
+        &self.preprocess
+    }
+
     /// The embedding dimension (the LLM hidden size).
     pub fn dim(&self) -> usize {
         self.wave.text.hidden_size()
@@ -259,38 +285,112 @@ impl<B: Backend> Embedder<B> {
                     media: false,
                 })
             }
-            Input::Audio {
-                pcm,
-                sample_rate,
-                prompt,
-            } => {
-                let audio = self.encode_audio(pcm, *sample_rate)?;
-                let prompt = prompt.as_deref().unwrap_or(DEFAULT_AUDIO_PROMPT);
-                self.prepare_media(MediaKind::Audio, prompt, Some(audio), None, false)
-            }
-            Input::Video { frames, prompt } => {
-                let video = self.encode_video(frames)?;
-                let prompt = prompt.as_deref().unwrap_or(DEFAULT_VIDEO_PROMPT);
-                self.prepare_media(MediaKind::Video, prompt, None, Some(video), false)
-            }
-            Input::AudioVideo {
-                pcm,
-                sample_rate,
-                frames,
-                prompt,
-            } => {
-                let audio = self.encode_audio(pcm, *sample_rate)?;
-                let video = self.encode_video(frames)?;
-                let prompt = prompt.as_deref().unwrap_or(DEFAULT_VIDEO_PROMPT);
-                let aligned = self.options.av_positions == AvPositions::TimeAligned;
-                self.prepare_media(MediaKind::Video, prompt, Some(audio), Some(video), aligned)
+            media => {
+                let encoded = self.encode_media(media)?;
+                self.prepare_encoded(&encoded, input_prompt(media))
             }
         }
     }
 
-    /// Runs prepared inputs of one route through the LLM (left-padded when lengths differ).
+    /// The frozen encoders' part of one media input (everything before the adapters the
+    /// trainer trains). [`Self::prepare_encoded`] finishes it with any prompt.
+    pub fn encode_media(&self, input: &Input) -> Result<EncodedMedia<B>, EmbedError> {
+        match input {
+            Input::Text(_) => Err(EmbedError::Input(
+                "text goes through the label route, not the media encoders".into(),
+            )),
+            Input::Audio {
+                pcm, sample_rate, ..
+            } => Ok(EncodedMedia {
+                kind: MediaKind::Audio,
+                audio: self.encode_audio(pcm, *sample_rate)?,
+                video: None,
+                time_aligned: false,
+            }),
+            Input::Video { frames, .. } => Ok(EncodedMedia {
+                kind: MediaKind::Video,
+                audio: Vec::new(),
+                video: Some(self.encode_video(frames)?),
+                time_aligned: false,
+            }),
+            Input::AudioVideo {
+                pcm,
+                sample_rate,
+                frames,
+                ..
+            } => Ok(EncodedMedia {
+                kind: MediaKind::Video,
+                audio: self.encode_audio(pcm, *sample_rate)?,
+                video: Some(self.encode_video(frames)?),
+                time_aligned: self.options.av_positions == AvPositions::TimeAligned,
+            }),
+        }
+    }
+
+    /// Tokens, input embeddings and positions of encoded media under `prompt` (`None`: the
+    /// retrieval prompt of its kind): the adapters (audio `ln_post`/`proj`, BEATs aligner,
+    /// vision merger), the token layout and the scatter of media rows into it.
+    pub fn prepare_encoded(
+        &self,
+        media: &EncodedMedia<B>,
+        prompt: Option<&str>,
+    ) -> Result<Prepared<B>, EmbedError> {
+        let audio = if media.audio.is_empty() {
+            None
+        } else {
+            let mut rows = Vec::with_capacity(media.audio.len());
+            let mut tokens = 0;
+            for piece in &media.audio {
+                let whisper = self.wave.audio_tower.project(piece.pooled.clone());
+                let n = whisper.dims()[0];
+                let beats = self
+                    .wave
+                    .beats_aligner
+                    .try_forward(piece.beats.clone(), n)?;
+                rows.push(try_interleave(whisper, beats)?);
+                tokens += n;
+            }
+            Some((Tensor::cat(rows, 0), tokens))
+        };
+        let video = media.video.as_ref().map(|v| {
+            let rows = self
+                .wave
+                .vision
+                .merge(v.merger_in.clone(), &v.inverse_index);
+            (rows, v.grid, v.second_per_grid)
+        });
+        let prompt = prompt.unwrap_or(match (media.kind, &media.video) {
+            (MediaKind::Audio, _) => DEFAULT_AUDIO_PROMPT,
+            _ => DEFAULT_VIDEO_PROMPT,
+        });
+        self.prepare_media(media.kind, prompt, audio, video, media.time_aligned)
+    }
+
+    /// Runs prepared inputs of one route through the LLM and reads the vectors back.
     fn run_batch(&self, items: Vec<Prepared<B>>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let media = items.iter().any(|p| p.media);
+        let hidden = self.dim();
+        let vectors = self.forward_prepared(items)?;
+        // `convert`: a backend computing in bf16/f16 hands back its own float type.
+        let values = vectors
+            .into_data()
+            .convert::<f32>()
+            .to_vec::<f32>()
+            .map_err(|e| EmbedError::Input(format!("reading the embedding back: {e:?}")))?;
+        Ok(values.chunks(hidden).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Raw embeddings `(batch, hidden)` of prepared inputs of one route (all media or all
+    /// text), left-padded when lengths differ. Differentiable under an autodiff backend.
+    pub fn forward_prepared(&self, items: Vec<Prepared<B>>) -> Result<Tensor<B, 2>, EmbedError> {
+        if items.is_empty() {
+            return Err(EmbedError::Input("nothing to embed".into()));
+        }
+        let media = items[0].media;
+        if items.iter().any(|p| p.media != media) {
+            return Err(EmbedError::Input(
+                "a batch mixes the media route and the text route".into(),
+            ));
+        }
         let max_len = items.iter().map(|p| p.ids.len()).max().unwrap_or(0);
         let hidden = self.dim();
         let padded = items.iter().any(|p| p.ids.len() != max_len);
@@ -322,58 +422,44 @@ impl<B: Backend> Embedder<B> {
             .wave
             .text
             .forward(x, &positions, padded.then_some(mask.as_slice()))?;
-        let vectors = if media {
+        Ok(if media {
             self.wave.fusion.media_embedding(&out)
         } else {
             text_embedding(&out)
-        };
-        // `convert`: a backend computing in bf16/f16 hands back its own float type.
-        let values = vectors
-            .into_data()
-            .convert::<f32>()
-            .to_vec::<f32>()
-            .map_err(|e| EmbedError::Input(format!("reading the embedding back: {e:?}")))?;
-        Ok(values.chunks(hidden).map(<[f32]>::to_vec).collect())
+        })
     }
 
-    /// Whisper and BEATs rows `(2·N_a, hidden)`, interleaved, plus N_a.
+    /// The audio tower's pooled states and BEATs' output of every Whisper-window piece.
     fn encode_audio(
         &self,
         pcm: &[f32],
         sample_rate: u32,
-    ) -> Result<(Tensor<B, 2>, usize), EmbedError> {
+    ) -> Result<Vec<EncodedAudio<B>>, EmbedError> {
         if pcm.iter().any(|x| !x.is_finite()) {
             return Err(EmbedError::Input("audio samples must be finite".into()));
         }
         let pcm = resample_to_16k(pcm, sample_rate)?;
         // WAVE encodes audio in pieces of the Whisper window (300 s); each piece stands alone.
         let pieces = AudioInputs::from_pcm(&pcm, &self.preprocess)?;
-        let mut rows = Vec::new();
-        let mut tokens = 0;
+        let mut encoded = Vec::with_capacity(pieces.whisper.len());
         for (feats, fbank) in pieces.whisper.iter().zip(pieces.beats) {
             let mel = Tensor::<B, 2>::from_data(
                 TensorData::new(feats.valid(), [feats.n_mels, feats.valid_frames]),
                 &self.device,
             );
-            let whisper = self.wave.audio_tower.try_forward(mel)?;
-            let n = whisper.dims()[0];
+            let pooled = self.wave.audio_tower.try_encode_pooled(mel)?;
             let fbank = Tensor::<B, 2>::from_data(
                 TensorData::new(fbank.values, [fbank.frames, fbank.num_mel_bins]),
                 &self.device,
             );
             let beats = self.wave.beats.try_forward(fbank)?;
-            let beats = self.wave.beats_aligner.try_forward(beats, n)?;
-            rows.push(try_interleave(whisper, beats)?);
-            tokens += n;
+            encoded.push(EncodedAudio { pooled, beats });
         }
-        Ok((Tensor::cat(rows, 0), tokens))
+        Ok(encoded)
     }
 
-    /// Vision rows `(tokens, hidden)`, the patch grid and seconds per temporal grid (f64).
-    fn encode_video(
-        &self,
-        frames: &VideoFrames,
-    ) -> Result<(Tensor<B, 2>, [usize; 3], f64), EmbedError> {
+    /// The vision blocks' output for the merger, its grid and seconds per temporal grid.
+    fn encode_video(&self, frames: &VideoFrames) -> Result<EncodedVideo<B>, EmbedError> {
         let cfg = &self.preprocess;
         let (patches, second_per_grid): (VideoPatches, f64) = match frames.timing {
             FrameTiming::Native { fps } => {
@@ -409,8 +495,13 @@ impl<B: Backend> Embedder<B> {
             TensorData::new(patches.pixel_values, [patches.n_patches, patches.patch_dim]),
             &self.device,
         );
-        let rows = self.wave.vision.forward(x, grid)?;
-        Ok((rows, grid, second_per_grid))
+        let (merger_in, inverse_index) = self.wave.vision.encode_unmerged(x, grid)?;
+        Ok(EncodedVideo {
+            merger_in,
+            inverse_index,
+            grid,
+            second_per_grid,
+        })
     }
 
     fn prepare_media(
@@ -512,5 +603,15 @@ impl<B: Backend> Embedder<B> {
         );
         let index = Tensor::<B, 1, Int>::from_data(TensorData::new(source, [len]), &self.device);
         Ok(table.select(0, index))
+    }
+}
+
+/// The prompt an input carries (`None` for text and for media without one).
+fn input_prompt(input: &Input) -> Option<&str> {
+    match input {
+        Input::Text(_) => None,
+        Input::Audio { prompt, .. }
+        | Input::Video { prompt, .. }
+        | Input::AudioVideo { prompt, .. } => prompt.as_deref(),
     }
 }

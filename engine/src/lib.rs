@@ -17,6 +17,7 @@ pub type CudaBackend = burn::backend::Cuda;
 
 pub mod audio;
 pub mod embedder;
+pub mod encoded;
 pub mod fusion;
 pub mod model;
 pub mod positions;

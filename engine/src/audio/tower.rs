@@ -101,6 +101,11 @@ impl<B: Backend> AudioTower<B> {
 
     /// Checks the input shape, then runs [`Self::forward`].
     pub fn try_forward(&self, features: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
+        Ok(self.project(self.try_encode_pooled(features)?))
+    }
+
+    /// Checks the input shape, then runs [`Self::encode_pooled`] (the frozen part of the tower).
+    pub fn try_encode_pooled(&self, features: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
         let [mels, frames] = features.dims();
         if mels != self.num_mel_bins {
             return Err(AudioError::Dim {
@@ -119,13 +124,17 @@ impl<B: Backend> AudioTower<B> {
                 min: 3,
             });
         }
-        Ok(self.forward(features))
+        Ok(self.encode_pooled(features))
     }
 
     /// Log-mel features (num_mel_bins, L) → audio tokens (N_a, output_dim).
     /// Expects `num_mel_bins` rows and L ≥ 3 (see [`Self::try_forward`]).
     pub fn forward(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
-        let pooled = self.encode_pooled(features);
+        self.project(self.encode_pooled(features))
+    }
+
+    /// `ln_post` then `proj`: pooled encoder states (N_a, d_model) → audio tokens (N_a, output_dim).
+    pub fn project(&self, pooled: Tensor<B, 2>) -> Tensor<B, 2> {
         self.proj.forward(self.ln_post.forward(pooled))
     }
 

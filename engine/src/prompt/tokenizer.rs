@@ -20,6 +20,7 @@ pub enum PromptError {
 }
 
 /// Text to token ids, with a check that the special tokens carry the config's ids.
+#[derive(Clone)]
 pub struct PromptTokenizer {
     inner: tokenizers::Tokenizer,
 }

@@ -131,6 +131,25 @@ impl<B: Backend> VisionTower<B> {
         })
     }
 
+    /// The frozen part of the tower for one video: patch embedding and blocks. Returns the
+    /// merger's input (window order) and the index that puts merged rows back in processor
+    /// order; [`Self::merge`] finishes the pass. A trainer caches these and trains the merger.
+    pub fn encode_unmerged(
+        &self,
+        patches: Tensor<B, 2>,
+        grid_thw: [usize; 3],
+    ) -> Result<(Tensor<B, 2>, Vec<usize>), VisionError> {
+        let trace = self.forward_traced(patches, &[grid_thw])?;
+        Ok((trace.merger_in, trace.layout.inverse_index()))
+    }
+
+    /// Merger over the blocks' output (window order), then back to processor order.
+    pub fn merge(&self, merger_in: Tensor<B, 2>, inverse_index: &[usize]) -> Tensor<B, 2> {
+        self.merger
+            .forward(merger_in)
+            .select(0, self.index(inverse_index))
+    }
+
     fn index(&self, values: &[usize]) -> Tensor<B, 1, Int> {
         let values: Vec<i64> = values.iter().map(|&v| v as i64).collect();
         let len = values.len();

@@ -3,6 +3,7 @@
 //! Tensors are read one at a time with positioned reads (no mmap), so loading holds the
 //! model's tensors plus at most one tensor being converted: never two copies of the weights.
 
+mod memory;
 mod pytorch;
 mod random;
 mod safetensors;
@@ -13,6 +14,7 @@ use std::sync::Mutex;
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
+pub use self::memory::{HostTensor, TrackedTensor};
 pub use self::pytorch::{PyValue, TorchArchive};
 pub use self::random::write_random_safetensors;
 pub use self::safetensors::SafetensorsFile;
@@ -87,6 +89,8 @@ pub struct WeightStore {
     random: Option<f32>,
     /// Names and shapes asked of a random store, in order.
     requested: Mutex<Vec<(String, Vec<usize>)>>,
+    /// `Some`: a [`WeightStore::from_memory`] store (a trainer's weights).
+    memory: Option<memory::MemoryWeights>,
 }
 
 impl WeightStore {
@@ -192,6 +196,10 @@ impl WeightStore {
 
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
+            || self
+                .memory
+                .as_ref()
+                .is_some_and(|m| m.tensors.contains_key(name))
     }
 
     pub fn entry(&self, name: &str) -> Option<&TensorEntry> {
@@ -236,6 +244,9 @@ impl WeightStore {
         if let Some(std) = self.random {
             return Ok(self.draw(name, shape, std, device));
         }
+        if let Some(memory) = &self.memory {
+            return self.memory_tensor(memory, name, shape, device);
+        }
         let entry = self.entries.get(name).ok_or_else(|| WeightError::Missing {
             name: name.to_string(),
             files: self.files_summary(),
@@ -260,9 +271,11 @@ impl WeightStore {
     /// Fails if the checkpoint holds tensors the model never asked for.
     pub fn check_all_used(&self) -> Result<(), WeightError> {
         let used = self.used.lock().unwrap();
+        let in_memory = self.memory.iter().flat_map(|m| m.tensors.keys());
         let unexpected: Vec<&str> = self
             .entries
             .keys()
+            .chain(in_memory)
             .filter(|k| !used.contains(*k))
             .map(String::as_str)
             .collect();

@@ -1,0 +1,118 @@
+//! Media as the frozen encoders leave it: the audio tower's pooled states, BEATs' output and
+//! the vision blocks' output, before the adapters (audio `ln_post`/`proj`, BEATs aligner,
+//! vision merger), the LLM and the fusion head. WAVE's recipe trains only what comes after,
+//! so a trainer encodes each clip once ([`crate::embedder::Embedder::encode_media`]), keeps
+//! the result on the host ([`EncodedMedia::to_host`]) and re-prepares it at every step.
+
+use burn::tensor::{backend::Backend, Tensor, TensorData};
+
+use crate::prompt::MediaKind;
+use crate::weights::HostTensor;
+
+/// One Whisper-window piece of audio.
+#[derive(Debug, Clone)]
+pub struct EncodedAudio<B: Backend> {
+    /// `(N_a, d_model)`: audio tower after pooling, before `ln_post`.
+    pub pooled: Tensor<B, 2>,
+    /// `(frames, encoder_embed_dim)`: BEATs' output, before the aligner.
+    pub beats: Tensor<B, 2>,
+}
+
+/// One video.
+#[derive(Debug, Clone)]
+pub struct EncodedVideo<B: Backend> {
+    /// `(n_patches, hidden)`: the last vision block's output, window order.
+    pub merger_in: Tensor<B, 2>,
+    /// Puts the merged rows back in the processor's order.
+    pub inverse_index: Vec<usize>,
+    pub grid: [usize; 3],
+    pub second_per_grid: f64,
+}
+
+/// One media input, encoded.
+#[derive(Debug, Clone)]
+pub struct EncodedMedia<B: Backend> {
+    /// `Audio` for audio only; `Video` for silent video and audio-video.
+    pub kind: MediaKind,
+    /// Empty for silent video.
+    pub audio: Vec<EncodedAudio<B>>,
+    pub video: Option<EncodedVideo<B>>,
+    /// Audio-video positions aligned in time (TMRoPE) rather than sequential.
+    pub time_aligned: bool,
+}
+
+/// [`EncodedMedia`] on the host, for caches: plain values, any backend can take it back.
+#[derive(Debug, Clone)]
+pub struct HostMedia {
+    pub kind: MediaKind,
+    /// `(pooled, beats)` per piece.
+    pub audio: Vec<(HostTensor, HostTensor)>,
+    /// `(merger_in, inverse_index, grid, second_per_grid)`.
+    pub video: Option<(HostTensor, Vec<usize>, [usize; 3], f64)>,
+    pub time_aligned: bool,
+}
+
+impl<B: Backend> EncodedMedia<B> {
+    pub fn to_host(&self) -> HostMedia {
+        HostMedia {
+            kind: self.kind,
+            audio: self
+                .audio
+                .iter()
+                .map(|a| (host(&a.pooled), host(&a.beats)))
+                .collect(),
+            video: self.video.as_ref().map(|v| {
+                (
+                    host(&v.merger_in),
+                    v.inverse_index.clone(),
+                    v.grid,
+                    v.second_per_grid,
+                )
+            }),
+            time_aligned: self.time_aligned,
+        }
+    }
+
+    pub fn from_host(media: &HostMedia, device: &B::Device) -> Self {
+        EncodedMedia {
+            kind: media.kind,
+            audio: media
+                .audio
+                .iter()
+                .map(|(pooled, beats)| EncodedAudio {
+                    pooled: device_tensor(pooled, device),
+                    beats: device_tensor(beats, device),
+                })
+                .collect(),
+            video: media
+                .video
+                .as_ref()
+                .map(|(merger_in, inverse_index, grid, spg)| EncodedVideo {
+                    merger_in: device_tensor(merger_in, device),
+                    inverse_index: inverse_index.clone(),
+                    grid: *grid,
+                    second_per_grid: *spg,
+                }),
+            time_aligned: media.time_aligned,
+        }
+    }
+}
+
+fn host<B: Backend>(t: &Tensor<B, 2>) -> HostTensor {
+    HostTensor {
+        shape: t.dims().to_vec(),
+        values: t
+            .clone()
+            .into_data()
+            .convert::<f32>()
+            .to_vec::<f32>()
+            .expect("float tensors read back as f32"),
+    }
+}
+
+fn device_tensor<B: Backend>(t: &HostTensor, device: &B::Device) -> Tensor<B, 2> {
+    Tensor::from_data(
+        TensorData::new(t.values.clone(), [t.shape[0], t.shape[1]]),
+        device,
+    )
+}
