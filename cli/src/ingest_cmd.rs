@@ -94,7 +94,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
 
 /// `models/wave-tiny` of the checkout this binary was built from, or of a folder above the
 /// binary (an installed tree laid out like the checkout).
-fn default_model() -> Result<PathBuf> {
+pub(crate) fn default_model() -> Result<PathBuf> {
     let mut candidates = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/wave-tiny")];
     if let Ok(exe) = std::env::current_exe() {
         candidates.extend(exe.ancestors().skip(1).map(|d| d.join("models/wave-tiny")));

@@ -1,6 +1,7 @@
 //! `wave`: the command line. It only wires the libraries together; each subcommand lives in
 //! its own module.
 
+mod demo_cmd;
 mod ingest_cmd;
 mod search_cmd;
 mod serve_cmd;
@@ -37,6 +38,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Search a running server or a local store.
     Search(search_cmd::SearchArgs),
+    /// Hum-to-find-video: a demo library, the gRPC API and a web page, on the defaults.
+    Demo(demo_cmd::DemoArgs),
 }
 
 fn main() -> Result<()> {
@@ -51,5 +54,6 @@ fn main() -> Result<()> {
         Command::Synth(a) => synth_cmd::run(a),
         Command::Serve(a) => serve_cmd::run(a),
         Command::Search(a) => search_cmd::run(a),
+        Command::Demo(a) => demo_cmd::run(a),
     }
 }
