@@ -7,15 +7,18 @@
 //! * [`service`]: the tonic `wave.v1.Wave` service over a [`Searcher`] with bearer-token auth,
 //!   a concurrency limit with back-pressure, per-request deadlines and metrics.
 //! * [`server`]: the process — gRPC with health and reflection, optional TLS, Prometheus
-//!   `/metrics`, graceful shutdown.
+//!   `/metrics`, graceful shutdown; [`message_limit`] answers oversized messages with
+//!   RESOURCE_EXHAUSTED and [`rpc_log`] logs one event per call.
 
 pub mod cache;
 pub mod convert;
 pub mod error;
 pub mod fusion;
 pub mod media;
+pub mod message_limit;
 pub mod metrics;
 pub mod model;
+pub mod rpc_log;
 pub mod searcher;
 pub mod server;
 pub mod service;

@@ -1,5 +1,6 @@
 //! The serving process: the Wave service with grpc.health.v1 and server reflection (v1 and
-//! v1alpha), optional TLS, Prometheus `/metrics` on its own HTTP listener, graceful shutdown.
+//! v1alpha), optional TLS, Prometheus `/metrics` on its own HTTP listener, graceful shutdown,
+//! the request-size limit and one log event per call.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -11,7 +12,9 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use wave_proto::v1::wave_server::WaveServer;
 
 use crate::error::QueryError;
+use crate::message_limit::MessageLimitLayer;
 use crate::metrics::Metrics;
+use crate::rpc_log::RpcLogLayer;
 use crate::searcher::Searcher;
 use crate::service::{ServiceLimits, WaveService};
 
@@ -25,7 +28,7 @@ pub struct TlsFiles {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub tls: Option<TlsFiles>,
-    /// Largest gRPC message, either way.
+    /// Largest gRPC message, either way; a larger request gets RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
     pub limits: ServiceLimits,
 }
@@ -116,6 +119,10 @@ pub async fn serve(
             .tls_config(ServerTlsConfig::new().identity(identity))
             .map_err(|e| QueryError::FailedPrecondition(format!("TLS configuration: {e}")))?;
     }
+    // Outermost the log, so it also sees calls refused by the size limit.
+    let mut builder = builder
+        .layer(RpcLogLayer)
+        .layer(MessageLimitLayer::new(opts.max_message_bytes));
     let grpc_stop = {
         let health = health.clone();
         let stop = stopped(stop_rx.clone());
@@ -148,5 +155,6 @@ pub async fn serve(
         }
     }
     searcher.store().flush()?;
+    tracing::info!("stopped: requests finished, store flushed");
     Ok(())
 }

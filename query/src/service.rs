@@ -151,7 +151,7 @@ impl WaveService {
         }
     }
 
-    /// Records the outcome of one RPC in the metrics and the log.
+    /// Records the outcome of one RPC in the metrics (the log event is [`crate::rpc_log`]'s).
     async fn measured<T>(
         &self,
         rpc: &'static str,
@@ -162,15 +162,6 @@ impl WaveService {
         let secs = start.elapsed().as_secs_f64();
         let code = result.as_ref().map_or_else(QueryError::code, |_| Code::Ok);
         self.inner.metrics.observe(rpc, code, secs);
-        match &result {
-            Ok(_) => tracing::info!(rpc, code = ?code, ms = secs * 1e3, "request"),
-            Err(e) if code == Code::Internal => {
-                tracing::error!(rpc, code = ?code, ms = secs * 1e3, error = %e, "request failed")
-            }
-            Err(e) => {
-                tracing::info!(rpc, code = ?code, ms = secs * 1e3, error = %e, "request refused")
-            }
-        }
         result.map(Response::new).map_err(Status::from)
     }
 
