@@ -9,7 +9,7 @@ mod store_cmd;
 mod synth_cmd;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -18,9 +18,13 @@ use clap::{Parser, Subcommand};
     about = "Any-to-any multimodal search over text, audio and video"
 )]
 struct Cli {
-    /// Log filter (e.g. `info`, `wave_index=debug`); also RUST_LOG.
-    #[arg(long, global = true, env = "WAVE_LOG", default_value = "warn")]
-    log: String,
+    /// Log filter (e.g. `info`, `wave_index=debug`) [default: `info` for serve (one line per
+    /// request), `warn` otherwise].
+    #[arg(long, global = true, env = "WAVE_LOG")]
+    log: Option<String>,
+    /// Log lines on stderr: `text` for people, `json` (one object a line) for log collectors.
+    #[arg(long, global = true, env = "WAVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,18 +46,42 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
-        .with_writer(std::io::stderr)
-        .init();
-    match cli.command {
+    let default_filter = match cli.command {
+        // hnsw_rs narrates every graph load at info.
+        Command::Serve(_) => "info,hnsw_rs=warn",
+        _ => "warn",
+    };
+    let filter = cli.log.as_deref().unwrap_or(default_filter);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // Fields at the top level of each object, beside timestamp, level, target and message.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+    let result = match cli.command {
         Command::Store(c) => store_cmd::run(c),
         Command::Ingest(a) => ingest_cmd::run(a),
         Command::Synth(a) => synth_cmd::run(a),
         Command::Serve(a) => serve_cmd::run(a),
         Command::Search(a) => search_cmd::run(a),
         Command::Demo(a) => demo_cmd::run(a),
+    };
+    match result {
+        // With JSON logs a failure is one more JSON line, so stderr stays machine-readable.
+        Err(e) if cli.log_format == LogFormat::Json => {
+            tracing::error!(error = format!("{e:#}"), "failed");
+            std::process::exit(1)
+        }
+        other => other,
     }
 }
