@@ -9,6 +9,7 @@ apt_packages=(
   librocksdb-dev    # RocksDB 7.8 from Debian, linked instead of compiling it (see .cargo/config.toml)
   ffmpeg            # video decoding through ffmpeg-sidecar (never downloaded)
   sox espeak-ng     # test media and the synthetic corpus
+  openssl           # self-signed certificates for the gRPC TLS test (query/tests/python/e2e.py)
 )
 missing=()
 for p in "${apt_packages[@]}"; do
