@@ -14,6 +14,7 @@ pub mod cache;
 pub mod convert;
 pub mod error;
 pub mod fusion;
+pub mod hum;
 pub mod media;
 pub mod message_limit;
 pub mod metrics;

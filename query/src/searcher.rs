@@ -144,16 +144,10 @@ impl Searcher {
         req: &pb::SearchRequest,
         deadline: Option<Instant>,
     ) -> Result<pb::SearchResponse, QueryError> {
-        let top_k = match req.top_k as usize {
-            0 => 10,
-            k if k > self.cfg.max_top_k => {
-                return Err(QueryError::invalid(format!(
-                    "top_k = {k}: allowed 1..={}",
-                    self.cfg.max_top_k
-                )))
-            }
-            k => k,
-        };
+        if let Some(hum) = req.hum.as_ref().filter(|h| h.enable) {
+            return self.hum_search(req, hum, deadline);
+        }
+        let top_k = self.top_k(req)?;
         let query = req
             .query
             .as_ref()
@@ -423,7 +417,18 @@ impl Searcher {
         }
     }
 
-    fn filter(&self, req: &pb::SearchRequest) -> Result<Filter, QueryError> {
+    pub(crate) fn top_k(&self, req: &pb::SearchRequest) -> Result<usize, QueryError> {
+        match req.top_k as usize {
+            0 => Ok(10),
+            k if k > self.cfg.max_top_k => Err(QueryError::invalid(format!(
+                "top_k = {k}: allowed 1..={}",
+                self.cfg.max_top_k
+            ))),
+            k => Ok(k),
+        }
+    }
+
+    pub(crate) fn filter(&self, req: &pb::SearchRequest) -> Result<Filter, QueryError> {
         let mut modalities = vec![];
         for m in &req.modalities {
             if let Some(m) = modality_from_pb(*m, "modalities")? {

@@ -387,11 +387,13 @@ impl<'g> Planner<'_, 'g> {
 
     fn send_clip(&self, index: usize, modality: Modality, input: Input, out: &mut Out<'_, 'g>) {
         let slot = self.ctx.gauge.acquire();
+        let melody = super::melody::clip_melody(&input);
         out.send(Msg::Clip(ClipPayload {
             label: self.label.clone(),
             index,
             modality,
             input,
+            melody,
             slot,
         }));
     }

@@ -63,7 +63,7 @@ fn embed_clips<'g, B: Backend>(
     let dim = embedder.dim();
     let (metas, inputs): (Vec<_>, Vec<Input>) = clips
         .into_iter()
-        .map(|c| ((c.label, c.index, c.modality, c.slot), c.input))
+        .map(|c| ((c.label, c.index, c.modality, c.melody, c.slot), c.input))
         .unzip();
     let results: Vec<Result<Vec<f32>, EmbedError>> = match embedder.embed(&inputs) {
         Ok(vs) if vs.len() == inputs.len() => vs.into_iter().map(Ok).collect(),
@@ -82,7 +82,7 @@ fn embed_clips<'g, B: Backend>(
     metas
         .into_iter()
         .zip(results)
-        .map(|((label, index, modality, slot), r)| {
+        .map(|((label, index, modality, melody, slot), r)| {
             drop(slot);
             match r {
                 Ok(v) if v.len() == dim && v.iter().all(|x| x.is_finite()) => Msg::Vector {
@@ -90,6 +90,7 @@ fn embed_clips<'g, B: Backend>(
                     index,
                     modality,
                     vector: v,
+                    melody,
                 },
                 Ok(v) => Msg::Failed {
                     error: format!(

@@ -17,6 +17,7 @@
 mod decode;
 mod embed;
 pub mod hash;
+pub mod melody;
 mod msg;
 pub mod report;
 mod write;
@@ -181,6 +182,7 @@ pub fn ingest_items<B: Backend>(
     let params = SpaceParams::new(embedder.dim());
     store.create_space(&cfg.space, params)?;
     store.create_space(&cfg.file_space, params)?;
+    store.create_space(melody::MELODY_SPACE, SpaceParams::new(melody::melody_dim()))?;
 
     let gauge = msg::Gauge::default();
     let ctx = decode::DecodeCtx {
@@ -198,6 +200,7 @@ pub fn ingest_items<B: Backend>(
     let spaces = write::Spaces {
         clip: &cfg.space,
         file: &cfg.file_space,
+        melody: melody::MELODY_SPACE,
     };
     let (written, embed_s) = std::thread::scope(|s| {
         for _ in 0..cfg.decode_workers.max(1).min(work.len().max(1)) {

@@ -33,6 +33,8 @@ pub(crate) struct ClipPayload<'g> {
     pub index: usize,
     pub modality: Modality,
     pub input: Input,
+    /// The clip's melody vector, when it has a tune.
+    pub melody: Option<Vec<f32>>,
     pub slot: InFlight<'g>,
 }
 
@@ -44,6 +46,7 @@ pub(crate) enum Msg<'g> {
         index: usize,
         modality: Modality,
         vector: Vec<f32>,
+        melody: Option<Vec<f32>>,
     },
     Failed {
         label: Arc<Label>,

@@ -25,11 +25,13 @@ pub(crate) struct Written {
 pub(crate) struct Spaces<'a> {
     pub clip: &'a str,
     pub file: &'a str,
+    pub melody: &'a str,
 }
 
 struct Pending {
     plan: FilePlan,
     vectors: Vec<Option<Vec<f32>>>,
+    melodies: Vec<Option<Vec<f32>>>,
     remaining: usize,
 }
 
@@ -73,6 +75,7 @@ pub(crate) fn write_loop(
                     Pending {
                         plan,
                         vectors: vec![None; n],
+                        melodies: vec![None; n],
                         remaining: n,
                     },
                 );
@@ -82,6 +85,7 @@ pub(crate) fn write_loop(
                 index,
                 modality,
                 vector,
+                melody,
             } => {
                 // Unknown key: the item already failed; its late clips are dropped.
                 let Some(p) = pending.get_mut(&key) else {
@@ -94,6 +98,7 @@ pub(crate) fn write_loop(
                     p.remaining -= 1;
                 }
                 *slot = Some(vector);
+                p.melodies[index] = melody;
                 p.plan.units[index].modality = modality;
                 if p.remaining == 0 {
                     if let Some(p) = pending.remove(&key) {
@@ -138,7 +143,12 @@ pub(crate) fn write_loop(
 /// The store writes of a complete work item: one item per clip in the clip space and, for
 /// media cut into several clips, the parent with the mean of its clips in the file space.
 fn assemble(p: Pending, spaces: &Spaces<'_>) -> Ready {
-    let Pending { plan, vectors, .. } = p;
+    let Pending {
+        plan,
+        vectors,
+        melodies,
+        ..
+    } = p;
     let vectors: Vec<Vec<f32>> = vectors.into_iter().flatten().collect();
     let mut writes = Vec::with_capacity(plan.units.len() + 1);
     if let Some(mut parent) = plan.parent {
@@ -149,11 +159,10 @@ fn assemble(p: Pending, spaces: &Spaces<'_>) -> Ready {
         });
     }
     let clips = plan.units.len();
-    for (item, v) in plan.units.into_iter().zip(vectors) {
-        writes.push(Write {
-            item,
-            vectors: vec![(spaces.clip.to_string(), v)],
-        });
+    for ((item, v), melody) in plan.units.into_iter().zip(vectors).zip(melodies) {
+        let mut vectors = vec![(spaces.clip.to_string(), v)];
+        vectors.extend(melody.map(|m| (spaces.melody.to_string(), m)));
+        writes.push(Write { item, vectors });
     }
     Ready {
         event: FileEvent {

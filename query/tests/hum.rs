@@ -1,0 +1,311 @@
+//! Hum search through the real pipeline: tunes rendered here are ingested (real decoders, the
+//! tiny golden model, a real RocksDB store), every clip with a tune gets a melody vector and
+//! the others none, and a hum of one tune — in another key, 20 % faster, sung by a breathy
+//! voice with vibrato — finds that tune's clip first.
+
+use std::f32::consts::TAU;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use wave_index::{Store, StoreOptions};
+use wave_ingest::pipeline::{self, NoProgress, PipelineConfig};
+use wave_melody::MELODY_SPACE;
+use wave_query::{pb, Model, QueryError, Searcher, SearcherConfig};
+
+const RATE: u32 = 16_000;
+
+/// The tiny golden model: `$WAVE_GOLDEN_DIR`, else the shared set beside the checkout.
+fn model_dir() -> PathBuf {
+    match std::env::var_os("WAVE_GOLDEN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/wave-tiny-ref"),
+    }
+}
+
+/// Deterministic noise (xorshift).
+struct Noise(u64);
+impl Noise {
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    }
+}
+
+/// How a tune is performed.
+struct Voice {
+    /// Harmonic roll-off exponent (a plucked/bright instrument vs a soft hum).
+    tilt: f32,
+    vibrato_semitones: f32,
+    breath: f32,
+}
+
+const INSTRUMENT: Voice = Voice {
+    tilt: 0.8,
+    vibrato_semitones: 0.0,
+    breath: 0.0,
+};
+const HUM: Voice = Voice {
+    tilt: 1.6,
+    vibrato_semitones: 0.3,
+    breath: 0.03,
+};
+
+/// `notes` (semitones above `tonic_hz`, beats) at `bpm`, after `lead_s` of near-silence.
+fn perform(
+    notes: &[(i32, f32)],
+    tonic_hz: f32,
+    bpm: f32,
+    lead_s: f32,
+    v: &Voice,
+    seed: u64,
+) -> Vec<f32> {
+    let mut noise = Noise(seed);
+    let r = RATE as f32;
+    let mut out: Vec<f32> = (0..(lead_s * r) as usize)
+        .map(|_| 0.005 * noise.next())
+        .collect();
+    let mut phase = 0f32;
+    for &(semi, beats) in notes {
+        let hz = tonic_hz * 2f32.powf(semi as f32 / 12.0);
+        let n = (beats * 60.0 / bpm * r) as usize;
+        let sounding = n * 9 / 10;
+        for i in 0..n {
+            if i >= sounding {
+                out.push(0.005 * noise.next());
+                continue;
+            }
+            let t = out.len() as f32 / r;
+            let f = hz * 2f32.powf(v.vibrato_semitones / 12.0 * (TAU * 5.5 * t).sin());
+            phase += TAU * f / r;
+            let tone: f32 = (1..=6)
+                .map(|h| (h as f32).powf(-v.tilt) * (h as f32 * phase).sin())
+                .sum();
+            let edge = (i.min(sounding - i) as f32 / (0.015 * r)).min(1.0);
+            out.push(edge * 0.3 * tone + v.breath * noise.next());
+        }
+    }
+    out.extend((0..(0.2 * r) as usize).map(|_| 0.005 * noise.next()));
+    out
+}
+
+fn wav_bytes(samples: &[f32]) -> Vec<u8> {
+    let data = (samples.len() * 2) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+    }
+    out
+}
+
+/// An MP4 of a coloured square with `audio` as its soundtrack (system ffmpeg).
+fn av_clip(dir: &Path, name: &str, audio: &[f32]) -> PathBuf {
+    let wav = dir.join(format!("{name}.tmp.wav"));
+    std::fs::write(&wav, wav_bytes(audio)).unwrap();
+    let out = dir.join("media").join(format!("{name}.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=blue:s=64x64:r=10")
+        .arg("-i")
+        .arg(&wav)
+        .args([
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    assert!(status.success());
+    std::fs::remove_file(wav).unwrap();
+    out
+}
+
+const ODE: [(i32, f32); 8] = [
+    (4, 1.0),
+    (4, 1.0),
+    (5, 1.0),
+    (7, 1.0),
+    (7, 1.0),
+    (5, 1.0),
+    (4, 1.0),
+    (2, 1.0),
+];
+const SCALE_DOWN: [(i32, f32); 8] = [
+    (12, 0.5),
+    (11, 0.5),
+    (9, 0.5),
+    (7, 0.5),
+    (5, 1.0),
+    (4, 1.0),
+    (2, 1.0),
+    (0, 2.0),
+];
+const LEAPS: [(i32, f32); 7] = [
+    (0, 1.0),
+    (12, 1.0),
+    (7, 1.0),
+    (9, 0.5),
+    (5, 0.5),
+    (7, 1.0),
+    (0, 2.0),
+];
+
+fn hum_request(samples: &[f32], weight: Option<f32>) -> pb::SearchRequest {
+    pb::SearchRequest {
+        query: Some(pb::Query {
+            input: Some(pb::query::Input::Audio(pb::Media {
+                data: wav_bytes(samples),
+                format: "wav".into(),
+            })),
+            prompt: String::new(),
+        }),
+        top_k: 5,
+        hum: Some(pb::HumSettings {
+            enable: true,
+            melody_weight: weight,
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
+    let tmp = tempfile::tempdir().unwrap();
+    let media = tmp.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    std::fs::write(
+        media.join("ode.wav"),
+        wav_bytes(&perform(&ODE, 392.0, 100.0, 0.2, &INSTRUMENT, 1)),
+    )
+    .unwrap();
+    std::fs::write(
+        media.join("scale.wav"),
+        wav_bytes(&perform(&SCALE_DOWN, 330.0, 110.0, 0.4, &INSTRUMENT, 2)),
+    )
+    .unwrap();
+    av_clip(
+        tmp.path(),
+        "leaps",
+        &perform(&LEAPS, 523.25, 90.0, 0.3, &INSTRUMENT, 3),
+    );
+    let mut hiss = Noise(4);
+    let hiss: Vec<f32> = (0..2 * RATE).map(|_| 0.2 * hiss.next()).collect();
+    std::fs::write(media.join("hiss.wav"), wav_bytes(&hiss)).unwrap();
+    std::fs::write(media.join("notes.txt"), "a note about tunes").unwrap();
+
+    let db = tmp.path().join("db");
+    let store = Arc::new(
+        Store::open(
+            &db,
+            StoreOptions {
+                sync_writes: false,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let embedder = wave_engine::embedder::Embedder::<wave_engine::CpuBackend>::load(
+        &model_dir(),
+        &Default::default(),
+    )
+    .unwrap();
+    let model_id = pipeline::model_id(&model_dir()).unwrap();
+    let report = pipeline::ingest(
+        &media,
+        &store,
+        &embedder,
+        &model_id,
+        &PipelineConfig::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.ingested, 5);
+
+    // Clips with a tune have a unit melody vector; noise and text have none.
+    for id in ["ode.wav", "scale.wav", "leaps.mp4"] {
+        let v = store
+            .vector(MELODY_SPACE, id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} has a melody vector"));
+        assert_eq!(v.len(), wave_melody::melody_dim());
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "{id}: norm {norm}");
+    }
+    for id in ["hiss.wav", "notes.txt"] {
+        assert!(store.get(id).unwrap().is_some(), "{id} is stored");
+        assert_eq!(store.vector(MELODY_SPACE, id).unwrap(), None, "{id}");
+    }
+    let melody_space = store
+        .stats()
+        .unwrap()
+        .spaces
+        .into_iter()
+        .find(|s| s.name == MELODY_SPACE)
+        .unwrap();
+    assert_eq!(melody_space.live, 3);
+
+    let model = Arc::new(Model::load(&model_dir()).unwrap());
+    let searcher = Searcher::new(store, Some(model), SearcherConfig::new(&db)).unwrap();
+
+    // Hummed a fifth lower and 20 % faster, or a sixth lower and 20 % slower.
+    let hums = [
+        (
+            "leaps.mp4",
+            perform(&LEAPS, 523.25 / 1.5, 108.0, 0.5, &HUM, 11),
+        ),
+        ("ode.wav", perform(&ODE, 392.0 / 1.68, 80.0, 0.1, &HUM, 12)),
+        (
+            "scale.wav",
+            perform(&SCALE_DOWN, 330.0 * 1.19, 132.0, 0.0, &HUM, 13),
+        ),
+    ];
+    for (target, hum) in &hums {
+        let resp = searcher.search(&hum_request(hum, Some(1.0)), None).unwrap();
+        let first = &resp.results[0];
+        assert_eq!(&first.id, target, "melody alone: {:?}", resp.results);
+        let stages = first.stages.as_ref().unwrap();
+        assert_eq!(stages.melody_rank, Some(1));
+        assert!(stages.melody_score.unwrap() > 0.8, "{stages:?}");
+        assert!(stages.vector_score.is_some(), "the WAVE side is scored too");
+        // The fused default ranks results by both; items without a tune are never scored by it.
+        let fused = searcher.search(&hum_request(hum, None), None).unwrap();
+        for r in &fused.results {
+            let s = r.stages.as_ref().unwrap();
+            assert_eq!(
+                s.melody_score.is_none(),
+                r.id == "hiss.wav" || r.id == "notes.txt",
+                "{r:?}"
+            );
+        }
+    }
+
+    // Audio without a tune is refused with the reason; so is a bad weight.
+    match searcher.search(&hum_request(&hiss, None), None) {
+        Err(QueryError::InvalidArgument(m)) => assert!(m.contains("no pitched content"), "{m}"),
+        other => panic!("hiss as a hum: {other:?}"),
+    }
+    match searcher.search(&hum_request(&hums[0].1, Some(1.5)), None) {
+        Err(QueryError::InvalidArgument(m)) => assert!(m.contains("melody_weight"), "{m}"),
+        other => panic!("weight 1.5: {other:?}"),
+    }
+}
