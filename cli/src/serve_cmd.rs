@@ -35,7 +35,7 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Largest gRPC message in bytes, either way (larger requests are refused).
+    /// Largest gRPC message in bytes, either way (a larger request gets RESOURCE_EXHAUSTED).
     #[arg(long, default_value_t = 64 << 20)]
     max_message_bytes: usize,
     /// Total media bytes one Upsert stream may carry.
