@@ -9,6 +9,7 @@ apt_packages=(
   librocksdb-dev    # RocksDB 7.8 from Debian, linked instead of compiling it (see .cargo/config.toml)
   ffmpeg            # video decoding through ffmpeg-sidecar (never downloaded)
   sox espeak-ng     # test media and the synthetic corpus
+  chromium          # the demo page's browser test (headless, driven by playwright-core)
   openssl           # self-signed certificates for the gRPC TLS test (query/tests/python/e2e.py)
 )
 missing=()
@@ -29,3 +30,11 @@ for req in query/tests/python/requirements.txt; do
     python3 -m pip install -q --disable-pip-version-check -r "$req"
   fi
 done
+
+# The demo page's browser test: playwright-core (no browser download; it drives Debian's chromium).
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+(cd demo/tests/browser && npm ci --no-audit --no-fund --loglevel=error)
