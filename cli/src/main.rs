@@ -2,11 +2,13 @@
 //! its own module.
 
 mod demo_cmd;
+mod eval_cmd;
 mod ingest_cmd;
 mod search_cmd;
 mod serve_cmd;
 mod store_cmd;
 mod synth_cmd;
+mod train_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,6 +44,10 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Search a running server or a local store.
     Search(search_cmd::SearchArgs),
+    /// Train the small WAVE model on a synthetic corpus (WAVE's recipe).
+    Train(train_cmd::TrainArgs),
+    /// Evaluate a model on a corpus split: retrieval, hum and QA metrics.
+    Eval(eval_cmd::EvalArgs),
     /// Hum-to-find-video: a demo library, the gRPC API and a web page, on the defaults.
     Demo(demo_cmd::DemoArgs),
 }
@@ -57,6 +63,7 @@ fn main() -> Result<()> {
     let default_filter = match cli.command {
         // hnsw_rs narrates every graph load at info.
         Command::Serve(_) => "info,hnsw_rs=warn",
+        Command::Train(_) => "info",
         _ => "warn",
     };
     let filter = cli.log.as_deref().unwrap_or(default_filter);
@@ -75,6 +82,8 @@ fn main() -> Result<()> {
         Command::Serve(a) => serve_cmd::run(a),
         Command::Search(a) => search_cmd::run(a),
         Command::Demo(a) => demo_cmd::run(a),
+        Command::Train(a) => train_cmd::run(a),
+        Command::Eval(a) => eval_cmd::run(a),
     };
     match result {
         // With JSON logs a failure is one more JSON line, so stderr stays machine-readable.

@@ -1,0 +1,93 @@
+//! `wave train`: trains the small WAVE on a synthetic corpus (wave-train).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use wave_train::model_dir::ModelSizes;
+use wave_train::{train, TrainOptions};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Corpus written by `wave synth` (its train/ split is used).
+    #[arg(long)]
+    data: PathBuf,
+    /// Model directory to write (and the checkpoint to resume from, if it holds one).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 600)]
+    steps: usize,
+    /// Pairs (or questions) per batch; every batch is one task.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Peak learning rate (AdamW, warmup then cosine decay).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    #[arg(long, default_value_t = 0.03)]
+    warmup_ratio: f32,
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    #[arg(long, default_value_t = 1.0)]
+    max_grad_norm: f32,
+    /// InfoNCE temperature.
+    #[arg(long, default_value_t = 0.05)]
+    temperature: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Save a checkpoint every N steps (and at the end).
+    #[arg(long, default_value_t = 50)]
+    checkpoint_every: usize,
+    /// Tokenizer vocabulary, special tokens included.
+    #[arg(long, default_value_t = 1024)]
+    vocab_size: usize,
+    /// Train on the first N scenes only.
+    #[arg(long)]
+    max_scenes: Option<usize>,
+    /// LLM hidden size (also the embedding dimension).
+    #[arg(long, default_value_t = ModelSizes::default().hidden)]
+    hidden: usize,
+    #[arg(long, default_value_t = ModelSizes::default().layers)]
+    layers: usize,
+    /// Print one JSON object per step instead of a line of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let mut opts = TrainOptions::new(&args.data, &args.out);
+    opts.steps = args.steps;
+    opts.batch = args.batch;
+    opts.lr = args.lr;
+    opts.warmup_ratio = args.warmup_ratio;
+    opts.weight_decay = args.weight_decay;
+    opts.max_grad_norm = args.max_grad_norm;
+    opts.temperature = args.temperature;
+    opts.seed = args.seed;
+    opts.checkpoint_every = args.checkpoint_every;
+    opts.vocab_size = args.vocab_size;
+    opts.max_scenes = args.max_scenes;
+    opts.sizes.hidden = args.hidden;
+    opts.sizes.layers = args.layers;
+    let json = args.json;
+    let report = train(&opts, |s| {
+        if json {
+            println!("{}", serde_json::to_string(s).expect("JSON"));
+        } else {
+            println!(
+                "step {:>5}  {:<8}  loss {:>8.4}  grad {:>7.3}  lr {:.2e}  {:.2} s",
+                s.step, s.task, s.loss, s.grad_norm, s.lr, s.seconds
+            );
+        }
+    })
+    .with_context(|| format!("training into {}", args.out.display()))?;
+    eprintln!(
+        "trained steps {}..{} into {} ({} media encoded in {:.0} s; training {:.0} s)",
+        report.first_step,
+        report.steps,
+        args.out.display(),
+        report.media_encoded,
+        report.encode_seconds,
+        report.train_seconds
+    );
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! `wave eval`: retrieval R@1/5/10 and MRR in every direction, hum→audio-video, and QA accuracy
+//! with the question as the prompt vs the generic prompt, on one split of the corpus. The model
+//! is loaded from its directory through the same path as any WAVE checkpoint.
+//!
+//! A gallery item counts as a hit when it is what the query describes: for a caption, every
+//! clip with that same caption (the synthetic world repeats some combinations); for a hum,
+//! every audio-video clip playing the same tune.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use wave_engine::embedder::{Embedder, Input};
+use wave_engine::encoded::{EncodedMedia, HostMedia};
+use wave_engine::fusion::l2_normalize;
+use wave_engine::CpuBackend;
+
+use crate::corpus::Split;
+use crate::error::TrainError;
+use crate::media::encode_all;
+
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub model: PathBuf,
+    /// A split directory (with `corpus.jsonl`) or a corpus root (its `test/` split is used).
+    pub data: PathBuf,
+    /// Evaluate only the first N scenes of the split.
+    pub max_scenes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RetrievalMetrics {
+    pub direction: String,
+    pub queries: usize,
+    pub gallery: usize,
+    pub r1: f64,
+    pub r5: f64,
+    pub r10: f64,
+    pub mrr: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QaMetrics {
+    pub questions: usize,
+    pub candidates: usize,
+    /// Accuracy with the question as the media prompt (WAVE's QA setting).
+    pub question_prompt_accuracy: f64,
+    /// Accuracy with the generic retrieval prompt.
+    pub generic_prompt_accuracy: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EvalReport {
+    pub model: String,
+    pub data: String,
+    pub scenes: usize,
+    pub retrieval: Vec<RetrievalMetrics>,
+    pub hum: Option<RetrievalMetrics>,
+    pub qa: Option<QaMetrics>,
+}
+
+/// One embedded thing of the split: which scene it belongs to and what counts as a match.
+struct Embedded {
+    key: String,
+    vector: Vec<f32>,
+}
+
+pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
+    let dir = if opts.data.join("corpus.jsonl").is_file() {
+        opts.data.clone()
+    } else {
+        opts.data.join("test")
+    };
+    let mut split = Split::open(&dir)?;
+    if let Some(n) = opts.max_scenes {
+        if n == 0 {
+            return Err(TrainError::Argument("max scenes must be at least 1".into()));
+        }
+        split.truncate(n);
+    }
+    let embedder = Embedder::<CpuBackend>::load(&opts.model, &Default::default())
+        .map_err(|e| TrainError::embed(format!("loading {}", opts.model.display()), e))?;
+    let cache = encode_all(&embedder, &split.media)?;
+    let media_vec = |id: &str, prompt: Option<&str>| -> Result<Vec<f32>, TrainError> {
+        embed_media(&embedder, &cache[id], prompt).map_err(|e| TrainError::embed(id, e))
+    };
+    let texts = |captions: Vec<String>| -> Result<Vec<Vec<f32>>, TrainError> {
+        let inputs: Vec<Input> = captions.into_iter().map(Input::Text).collect();
+        embedder
+            .embed(&inputs)
+            .map_err(|e| TrainError::embed("captions", e))
+    };
+
+    // Per scene: the three captions and the three media.
+    let mut text_sets: BTreeMap<&str, Vec<Embedded>> = BTreeMap::new();
+    let mut media_sets: BTreeMap<&str, Vec<Embedded>> = BTreeMap::new();
+    for (view, pick) in [("visual", 0usize), ("audio", 1), ("full", 2)] {
+        let rows: Vec<(String, String)> = split
+            .scenes
+            .values()
+            .filter_map(|s| {
+                [&s.text_visual, &s.text_audio, &s.text_full][pick]
+                    .clone()
+                    .map(|t| (t.clone(), t))
+            })
+            .collect();
+        let vectors = texts(rows.iter().map(|r| r.1.clone()).collect())?;
+        text_sets.insert(
+            view,
+            rows.into_iter()
+                .zip(vectors)
+                .map(|((key, _), vector)| Embedded { key, vector })
+                .collect(),
+        );
+    }
+    for (name, pick) in [("video", 0usize), ("audio", 1), ("audio_video", 2)] {
+        let mut set = Vec::new();
+        for s in split.scenes.values() {
+            let caption = [&s.text_visual, &s.text_audio, &s.text_full][pick].clone();
+            if let Some(id) = [&s.video, &s.audio, &s.audio_video][pick] {
+                set.push(Embedded {
+                    key: caption.unwrap_or_else(|| id.clone()),
+                    vector: media_vec(id, None)?,
+                });
+            }
+        }
+        media_sets.insert(name, set);
+    }
+
+    let mut retrieval = Vec::new();
+    let pairs = [
+        ("T->V", &text_sets["visual"], &media_sets["video"]),
+        ("V->T", &media_sets["video"], &text_sets["visual"]),
+        ("T->A", &text_sets["audio"], &media_sets["audio"]),
+        ("A->T", &media_sets["audio"], &text_sets["audio"]),
+        ("T->AV", &text_sets["full"], &media_sets["audio_video"]),
+        ("AV->T", &media_sets["audio_video"], &text_sets["full"]),
+    ];
+    for (name, queries, gallery) in pairs {
+        retrieval.push(rank_metrics(name, queries, gallery));
+    }
+    // Video ↔ audio: the same scene (keys are scene ids).
+    let by_scene = |pick: usize| -> Result<Vec<Embedded>, TrainError> {
+        let mut out = Vec::new();
+        for (scene_id, s) in &split.scenes {
+            if let (Some(v), Some(a)) = (&s.video, &s.audio) {
+                let id = if pick == 0 { v } else { a };
+                out.push(Embedded {
+                    key: scene_id.clone(),
+                    vector: media_vec(id, None)?,
+                });
+            }
+        }
+        Ok(out)
+    };
+    let (videos, audios) = (by_scene(0)?, by_scene(1)?);
+    retrieval.push(rank_metrics("V->A", &videos, &audios));
+    retrieval.push(rank_metrics("A->V", &audios, &videos));
+
+    // Hum → audio-video: a hit is any clip of the same tune.
+    let tune_key = |m: Option<usize>, id: &str| match m {
+        Some(m) => format!("tune {m}"),
+        None => format!("no tune {id}"),
+    };
+    let mut hums = Vec::new();
+    let mut av_tunes = Vec::new();
+    for (scene_id, s) in &split.scenes {
+        for h in &s.hums {
+            hums.push(Embedded {
+                key: tune_key(s.melody, scene_id),
+                vector: media_vec(h, None)?,
+            });
+        }
+        if let Some(av) = &s.audio_video {
+            av_tunes.push(Embedded {
+                key: tune_key(s.melody, scene_id),
+                vector: media_vec(av, None)?,
+            });
+        }
+    }
+    let hum = (!hums.is_empty()).then(|| rank_metrics("hum->AV", &hums, &av_tunes));
+
+    let qa = if split.questions.is_empty() {
+        None
+    } else {
+        let mut right_q = 0usize;
+        let mut right_g = 0usize;
+        let mut candidates = 0;
+        for q in &split.questions {
+            let options = texts(q.candidates.clone())?;
+            candidates = candidates.max(options.len());
+            let with_question = media_vec(&q.clip, Some(&q.question))?;
+            let generic = media_vec(&q.clip, None)?;
+            right_q += usize::from(best(&with_question, &options) == 0);
+            right_g += usize::from(best(&generic, &options) == 0);
+        }
+        let n = split.questions.len() as f64;
+        Some(QaMetrics {
+            questions: split.questions.len(),
+            candidates,
+            question_prompt_accuracy: right_q as f64 / n,
+            generic_prompt_accuracy: right_g as f64 / n,
+        })
+    };
+
+    Ok(EvalReport {
+        model: opts.model.display().to_string(),
+        data: dir.display().to_string(),
+        scenes: split.scenes.len(),
+        retrieval,
+        hum,
+        qa,
+    })
+}
+
+fn embed_media(
+    embedder: &Embedder<CpuBackend>,
+    host: &HostMedia,
+    prompt: Option<&str>,
+) -> Result<Vec<f32>, wave_engine::embedder::EmbedError> {
+    let encoded = EncodedMedia::<CpuBackend>::from_host(host, &Default::default());
+    let prepared = embedder.prepare_encoded(&encoded, prompt)?;
+    let raw = embedder.forward_prepared(vec![prepared])?;
+    let values = raw
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .expect("f32 embedding");
+    Ok(l2_normalize(&values))
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Index of the option most similar to `query` (first on ties).
+fn best(query: &[f32], options: &[Vec<f32>]) -> usize {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, o) in options.iter().enumerate() {
+        let s = dot(query, o);
+        if s > best.1 {
+            best = (i, s);
+        }
+    }
+    best.0
+}
+
+/// Rank of the best-scoring hit among the gallery (1-based; ties count against the query).
+fn rank_metrics(direction: &str, queries: &[Embedded], gallery: &[Embedded]) -> RetrievalMetrics {
+    let mut hits = [0usize; 3];
+    let mut rr = 0.0;
+    let mut counted = 0usize;
+    for q in queries {
+        let scores: Vec<f32> = gallery.iter().map(|g| dot(&q.vector, &g.vector)).collect();
+        let Some(best_hit) = gallery
+            .iter()
+            .zip(&scores)
+            .filter(|(g, _)| g.key == q.key)
+            .map(|(_, &s)| s)
+            .reduce(f32::max)
+        else {
+            continue;
+        };
+        let above = gallery
+            .iter()
+            .zip(&scores)
+            .filter(|(g, &s)| g.key != q.key && s >= best_hit)
+            .count();
+        let rank = above + 1;
+        counted += 1;
+        rr += 1.0 / rank as f64;
+        for (i, k) in [1usize, 5, 10].iter().enumerate() {
+            hits[i] += usize::from(rank <= *k);
+        }
+    }
+    let n = counted.max(1) as f64;
+    RetrievalMetrics {
+        direction: direction.to_string(),
+        queries: counted,
+        gallery: gallery.len(),
+        r1: hits[0] as f64 / n,
+        r5: hits[1] as f64 / n,
+        r10: hits[2] as f64 / n,
+        mrr: rr / n,
+    }
+}
+
+impl EvalReport {
+    /// The report as a Markdown table.
+    pub fn table(&self) -> String {
+        let mut out = String::from(
+            "| direction | queries | gallery | R@1 | R@5 | R@10 | MRR |\n|---|---|---|---|---|---|---|\n",
+        );
+        for m in self.retrieval.iter().chain(self.hum.iter()) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+                m.direction, m.queries, m.gallery, m.r1, m.r5, m.r10, m.mrr
+            ));
+        }
+        if let Some(qa) = &self.qa {
+            out.push_str(&format!(
+                "\nQA ({} questions, {} candidates each): question as prompt {:.3}, generic prompt {:.3}\n",
+                qa.questions, qa.candidates, qa.question_prompt_accuracy, qa.generic_prompt_accuracy
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,22 @@
+//! Training and evaluation of wave's embedded default model: a small model of the WAVE
+//! architecture trained on the synthetic corpus (`wave synth`) with WAVE's recipe.
+//!
+//! * [`tokenizer`]: byte-level BPE with Qwen2.5-Omni's special tokens.
+//! * [`model_dir`]: config in WAVE-7B's layout, initial weights, what is trained.
+//! * [`trainer`]: the training loop (`wave train`); [`checkpoint`]: save and resume.
+//! * [`eval`]: retrieval, hum and QA metrics (`wave eval`).
+
+pub mod checkpoint;
+pub mod corpus;
+pub mod error;
+pub mod eval;
+pub mod loss;
+pub mod media;
+pub mod model_dir;
+pub mod optim;
+pub mod tasks;
+pub mod tokenizer;
+pub mod trainer;
+
+pub use error::TrainError;
+pub use trainer::{train, StepLog, TrainOptions, TrainReport};

@@ -1,0 +1,461 @@
+//! `wave train`: the small WAVE trained on the synthetic corpus with WAVE's recipe.
+//!
+//! Per step: the weights are handed to the model through an in-memory `WeightStore` that marks
+//! the trainable ones `require_grad`; a batch of one task goes through the same `Embedder`
+//! path inference uses (media from the frozen encoders' cached output); the loss's gradients
+//! are read back per tensor, clipped by global norm, and AdamW updates the host copy.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::backend::Autodiff;
+use burn::tensor::{backend::AutodiffBackend, Tensor};
+use serde::{Deserialize, Serialize};
+use wave_engine::config::{BeatsConfig, WaveConfig};
+use wave_engine::embedder::{EmbedOptions, Embedder, Input, Prepared};
+use wave_engine::encoded::{EncodedMedia, HostMedia};
+use wave_engine::model::Wave;
+use wave_engine::preprocess::PreprocessConfig;
+use wave_engine::prompt::PromptTokenizer;
+use wave_engine::weights::{HostTensor, WeightStore};
+use wave_engine::CpuBackend;
+
+use crate::checkpoint::{self, Checkpoint, TrainerState};
+use crate::corpus::Split;
+use crate::error::TrainError;
+use crate::loss::{info_nce, qa_loss};
+use crate::media::encode_all;
+use crate::model_dir::{
+    init_weights, read_configs, tensor_layout, trainable_names, write_config_files, ModelSizes,
+    SplitMix64,
+};
+use crate::optim::{clip_grad_norm, learning_rate, AdamW};
+use crate::tasks::{pair, scenes_for, Side, Task};
+use crate::tokenizer::train_tokenizer;
+
+pub type TrainBackend = Autodiff<CpuBackend>;
+
+/// Everything `wave train` takes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainOptions {
+    /// Corpus root written by `wave synth` (its `train/` split is used).
+    pub data: PathBuf,
+    /// Output model directory (also the checkpoint).
+    pub out: PathBuf,
+    pub steps: usize,
+    /// Pairs per batch (questions per batch for QA).
+    pub batch: usize,
+    pub lr: f32,
+    pub warmup_ratio: f32,
+    pub weight_decay: f32,
+    pub max_grad_norm: f32,
+    /// InfoNCE temperature τ.
+    pub temperature: f32,
+    pub seed: u64,
+    pub checkpoint_every: usize,
+    pub vocab_size: usize,
+    pub sizes: ModelSizes,
+    /// Use only the first N training scenes (quick runs and tests).
+    pub max_scenes: Option<usize>,
+    pub init_std: f32,
+}
+
+impl TrainOptions {
+    pub fn new(data: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        TrainOptions {
+            data: data.into(),
+            out: out.into(),
+            steps: 600,
+            batch: 32,
+            lr: 1e-3,
+            warmup_ratio: 0.03,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            temperature: 0.05,
+            seed: 0,
+            checkpoint_every: 50,
+            vocab_size: 1024,
+            sizes: ModelSizes::default(),
+            max_scenes: None,
+            init_std: 0.02,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::Argument(m));
+        if self.steps == 0 {
+            return bad("steps must be at least 1".into());
+        }
+        if self.batch < 2 {
+            return bad(format!(
+                "batch must be at least 2 (in-batch negatives), got {}",
+                self.batch
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(format!("learning rate must be positive, got {}", self.lr));
+        }
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return bad(format!(
+                "temperature must be positive, got {}",
+                self.temperature
+            ));
+        }
+        if !(0.0..1.0).contains(&self.warmup_ratio) {
+            return bad(format!(
+                "warmup ratio must be in [0, 1), got {}",
+                self.warmup_ratio
+            ));
+        }
+        if !(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0) {
+            return bad(format!(
+                "max grad norm must be positive, got {}",
+                self.max_grad_norm
+            ));
+        }
+        if self.checkpoint_every == 0 {
+            return bad("checkpoint interval must be at least 1 step".into());
+        }
+        if self.max_scenes == Some(0) {
+            return bad("max scenes must be at least 1".into());
+        }
+        self.sizes.validate()?;
+        let train = self.data.join("train").join("corpus.jsonl");
+        if !train.is_file() {
+            return Err(TrainError::Data {
+                path: train,
+                message: "not found: --data must be a corpus written by `wave synth`".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The options that must match when resuming (the step budget and interval may change).
+    fn identity(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("options serialise");
+        for key in ["steps", "checkpoint_every", "out"] {
+            v.as_object_mut().map(|o| o.remove(key));
+        }
+        v
+    }
+}
+
+/// One step's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepLog {
+    pub step: usize,
+    pub task: &'static str,
+    pub loss: f32,
+    pub grad_norm: f32,
+    pub lr: f32,
+    pub seconds: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub first_step: usize,
+    pub steps: usize,
+    pub media_encoded: usize,
+    pub encode_seconds: f64,
+    pub train_seconds: f64,
+    pub losses: Vec<(usize, String, f32)>,
+}
+
+/// The model at one step, on the autodiff backend, plus the store that records its
+/// trainable tensors.
+struct StepModel {
+    embedder: Embedder<TrainBackend>,
+    store: WeightStore,
+}
+
+struct Frozen {
+    config: WaveConfig,
+    beats: BeatsConfig,
+    tokenizer: PromptTokenizer,
+    preprocess: PreprocessConfig,
+    trainable: BTreeSet<String>,
+}
+
+impl Frozen {
+    fn model(&self, weights: &BTreeMap<String, HostTensor>) -> Result<StepModel, TrainError> {
+        let device = Default::default();
+        let store = WeightStore::from_memory(weights.clone(), self.trainable.clone());
+        let wave = Wave::<TrainBackend>::from_store(
+            self.config.clone(),
+            self.beats.clone(),
+            &store,
+            &device,
+        )?;
+        let embedder = Embedder::from_parts(
+            wave,
+            self.tokenizer.clone(),
+            self.preprocess.clone(),
+            EmbedOptions::default(),
+            &device,
+        );
+        Ok(StepModel { embedder, store })
+    }
+}
+
+/// Trains (or resumes) into `opts.out`, calling `on_step` after every step.
+pub fn train(
+    opts: &TrainOptions,
+    mut on_step: impl FnMut(&StepLog),
+) -> Result<TrainReport, TrainError> {
+    opts.validate()?;
+    let mut split = Split::open(&opts.data.join("train"))?;
+    if let Some(n) = opts.max_scenes {
+        split.truncate(n);
+    }
+    let out = &opts.out;
+    let mut ckpt = if checkpoint::exists(out) {
+        let ckpt = checkpoint::load(out)?;
+        if ckpt.state.options != opts.identity() {
+            return Err(TrainError::Argument(format!(
+                "{} holds a run with other options ({}); use another --out or the same options",
+                out.display(),
+                ckpt.state.options
+            )));
+        }
+        tracing::info!(step = ckpt.state.step, "resuming");
+        ckpt
+    } else {
+        start(opts, &split)?
+    };
+    ckpt.state.total_steps = opts.steps;
+
+    // The frozen encoders run once per clip, through the regular loading path.
+    let t0 = Instant::now();
+    let frozen_embedder = Embedder::<CpuBackend>::load(out, &Default::default())
+        .map_err(|e| TrainError::embed(format!("loading {}", out.display()), e))?;
+    let cache = encode_all(&frozen_embedder, &split.media)?;
+    let encode_seconds = t0.elapsed().as_secs_f64();
+    let (config, beats) = read_configs(out)?;
+    let frozen = Frozen {
+        config,
+        beats,
+        tokenizer: frozen_embedder.tokenizer().clone(),
+        preprocess: frozen_embedder.preprocess_config().clone(),
+        trainable: trainable_names(&ckpt.weights),
+    };
+    drop(frozen_embedder);
+
+    let first_step = ckpt.state.step;
+    let warmup = ((opts.steps as f32) * opts.warmup_ratio).round() as usize;
+    let t1 = Instant::now();
+    for step in first_step..opts.steps {
+        let started = Instant::now();
+        let task = task_of(step, opts.seed);
+        let model = frozen.model(&ckpt.weights)?;
+        let loss = step_loss(&model.embedder, task, &split, &cache, opts, step)?;
+        let loss_value = loss.clone().into_data().to_vec::<f32>().expect("f32 loss")[0];
+        if !loss_value.is_finite() {
+            return Err(TrainError::Argument(format!(
+                "step {step} ({}): the loss is {loss_value}; lower --lr or raise --temperature",
+                task.name()
+            )));
+        }
+        let grads = loss.backward();
+        let mut grad_values = BTreeMap::new();
+        for tracked in model.store.take_tracked() {
+            if let Some(g) = tracked.grad_values::<TrainBackend>(&grads) {
+                grad_values.insert(tracked.name, g);
+            }
+        }
+        let grad_norm = clip_grad_norm(&mut grad_values, opts.max_grad_norm);
+        let lr = learning_rate(step, opts.steps, warmup, opts.lr);
+        ckpt.optimizer.update(&mut ckpt.weights, &grad_values, lr);
+        ckpt.state.step = step + 1;
+        ckpt.state
+            .losses
+            .push((step, task.name().to_string(), loss_value));
+        on_step(&StepLog {
+            step,
+            task: task.name(),
+            loss: loss_value,
+            grad_norm,
+            lr,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        if (step + 1) % opts.checkpoint_every == 0 || step + 1 == opts.steps {
+            checkpoint::save(out, &ckpt)?;
+        }
+    }
+    if first_step >= opts.steps {
+        checkpoint::save(out, &ckpt)?;
+    }
+    Ok(TrainReport {
+        first_step,
+        steps: opts.steps,
+        media_encoded: cache.len(),
+        encode_seconds,
+        train_seconds: t1.elapsed().as_secs_f64(),
+        losses: ckpt.state.losses.clone(),
+    })
+}
+
+/// A fresh run: tokenizer, configs, initial weights, step-0 checkpoint.
+fn start(opts: &TrainOptions, split: &Split) -> Result<Checkpoint, TrainError> {
+    let out = &opts.out;
+    let special = train_tokenizer(&split.texts(), opts.vocab_size, out)?;
+    write_config_files(out, &opts.sizes, opts.vocab_size, &special)?;
+    let (config, beats) = read_configs(out)?;
+    let layout = tensor_layout(&config, &beats)?;
+    let weights = init_weights(&layout, opts.init_std, opts.seed);
+    let ckpt = Checkpoint {
+        weights,
+        optimizer: AdamW::new(opts.weight_decay),
+        state: TrainerState {
+            step: 0,
+            total_steps: opts.steps,
+            losses: Vec::new(),
+            options: opts.identity(),
+        },
+    };
+    checkpoint::save(out, &ckpt)?;
+    Ok(ckpt)
+}
+
+/// The task of `step`: every cycle of six steps visits each task once, in a seeded order.
+pub fn task_of(step: usize, seed: u64) -> Task {
+    let cycle = step / Task::ALL.len();
+    let mut order = Task::ALL;
+    SplitMix64(seed ^ 0x7a5c ^ (cycle as u64).wrapping_mul(0x2545_F491_4F6C_DD1D))
+        .shuffle(&mut order);
+    order[step % Task::ALL.len()]
+}
+
+fn step_loss(
+    embedder: &Embedder<TrainBackend>,
+    task: Task,
+    split: &Split,
+    cache: &BTreeMap<String, HostMedia>,
+    opts: &TrainOptions,
+    step: usize,
+) -> Result<Tensor<TrainBackend, 1>, TrainError> {
+    let mut rng = SplitMix64(opts.seed ^ (step as u64 + 1).wrapping_mul(0xD134_2543_DE82_EF95));
+    if task == Task::Qa {
+        return qa_step(embedder, split, cache, opts, &mut rng);
+    }
+    let mut scenes = scenes_for(task, split);
+    rng.shuffle(&mut scenes);
+    // In-batch negatives must be negatives: one scene per caption (and per tune for hums).
+    let mut seen = BTreeSet::new();
+    let mut queries = Vec::new();
+    let mut targets = Vec::new();
+    for id in scenes {
+        let scene = &split.scenes[id];
+        let Some((q, t)) = pair(task, scene, rng.below(8)) else {
+            continue;
+        };
+        let key = match (&task, &q, &t) {
+            (Task::HumAudioVideo, _, _) => format!("tune {:?}", scene.melody),
+            (_, Side::Text(text), _) | (_, _, Side::Text(text)) => text.clone(),
+            _ => id.to_string(),
+        };
+        if !seen.insert(key) {
+            continue;
+        }
+        queries.push(q);
+        targets.push(t);
+        if queries.len() == opts.batch {
+            break;
+        }
+    }
+    if queries.len() < 2 {
+        return Err(TrainError::Argument(format!(
+            "the training split has fewer than 2 distinct pairs for {}",
+            task.name()
+        )));
+    }
+    let q = embed_sides(embedder, &queries, cache, None)?;
+    let t = embed_sides(embedder, &targets, cache, None)?;
+    Ok(info_nce(q, t, opts.temperature))
+}
+
+fn qa_step(
+    embedder: &Embedder<TrainBackend>,
+    split: &Split,
+    cache: &BTreeMap<String, HostMedia>,
+    opts: &TrainOptions,
+    rng: &mut SplitMix64,
+) -> Result<Tensor<TrainBackend, 1>, TrainError> {
+    let k = split
+        .questions
+        .iter()
+        .map(|q| q.candidates.len())
+        .min()
+        .unwrap_or(0);
+    if split.questions.is_empty() || k < 2 {
+        return Err(TrainError::Argument(
+            "the training split has no questions with distractors".into(),
+        ));
+    }
+    let mut order: Vec<usize> = (0..split.questions.len()).collect();
+    rng.shuffle(&mut order);
+    let device = Default::default();
+    let mut media = Vec::new();
+    let mut candidates = Vec::new();
+    for &i in order.iter().take(opts.batch) {
+        let q = &split.questions[i];
+        let host = cache.get(&q.clip).ok_or_else(|| TrainError::Data {
+            path: split.dir.join("corpus.jsonl"),
+            message: format!("question {} asks about unknown clip {}", q.id, q.clip),
+        })?;
+        let encoded = EncodedMedia::<TrainBackend>::from_host(host, &device);
+        media.push(
+            embedder
+                .prepare_encoded(&encoded, Some(&q.question))
+                .map_err(|e| TrainError::embed(&q.id, e))?,
+        );
+        for c in q.candidates.iter().take(k) {
+            candidates.push(prepare_text(embedder, c)?);
+        }
+    }
+    let queries = embedder
+        .forward_prepared(media)
+        .map_err(|e| TrainError::embed("QA batch", e))?;
+    let answers = embedder
+        .forward_prepared(candidates)
+        .map_err(|e| TrainError::embed("QA answers", e))?;
+    Ok(qa_loss(queries, answers, k, opts.temperature))
+}
+
+fn prepare_text<B: AutodiffBackend>(
+    embedder: &Embedder<B>,
+    text: &str,
+) -> Result<Prepared<B>, TrainError> {
+    embedder
+        .prepare(&Input::Text(text.to_string()))
+        .map_err(|e| TrainError::embed(format!("text {text:?}"), e))
+}
+
+/// Raw embeddings of one side of a batch (all text or all media).
+fn embed_sides(
+    embedder: &Embedder<TrainBackend>,
+    sides: &[Side],
+    cache: &BTreeMap<String, HostMedia>,
+    prompt: Option<&str>,
+) -> Result<Tensor<TrainBackend, 2>, TrainError> {
+    let device = Default::default();
+    let prepared = sides
+        .iter()
+        .map(|side| match side {
+            Side::Text(text) => prepare_text(embedder, text),
+            Side::Media(id) => {
+                let host = cache
+                    .get(id)
+                    .ok_or_else(|| TrainError::Argument(format!("media {id} was not encoded")))?;
+                let encoded = EncodedMedia::<TrainBackend>::from_host(host, &device);
+                embedder
+                    .prepare_encoded(&encoded, prompt)
+                    .map_err(|e| TrainError::embed(id, e))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    embedder
+        .forward_prepared(prepared)
+        .map_err(|e| TrainError::embed("batch", e))
+}
