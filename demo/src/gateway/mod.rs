@@ -62,7 +62,7 @@ impl AppState {
 
 /// The page and the gateway for `library`, talking to the engine at `cfg.grpc_url`. The
 /// connection is made lazily, so the gateway answers (with a clear error) while the engine
-/// is down and recovers when it is back.
+/// is down and recovers when it is back. Call it inside a Tokio runtime.
 pub fn router(library: Arc<DemoLibrary>, cfg: GatewayConfig) -> Result<Router, ApiError> {
     let endpoint = Endpoint::from_shared(cfg.grpc_url.clone())
         .map_err(|e| ApiError::internal(format!("engine address {}: {e}", cfg.grpc_url)))?
