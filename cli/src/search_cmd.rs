@@ -28,7 +28,7 @@ enum FusionArg {
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["server", "db"])))]
-#[command(group(clap::ArgGroup::new("query").required(true).args(["text", "audio", "video", "item"])))]
+#[command(group(clap::ArgGroup::new("query").required(true).args(["text", "audio", "video", "item", "hum"])))]
 pub struct SearchArgs {
     /// Server URL, e.g. http://127.0.0.1:50051 (https:// for TLS).
     #[arg(long)]
@@ -50,6 +50,12 @@ pub struct SearchArgs {
     /// A video file to search with (its soundtrack too, if any).
     #[arg(long)]
     video: Option<PathBuf>,
+    /// A hummed, whistled or sung tune (audio file): find clips by sound and by melody.
+    #[arg(long)]
+    hum: Option<PathBuf>,
+    /// Weight of the melody list in a hum search, 0..=1 (default: the one chosen on val).
+    #[arg(long, requires = "hum")]
+    melody_weight: Option<f32>,
     /// A stored item's id: find items like it.
     #[arg(long)]
     item: Option<String>,
@@ -109,7 +115,7 @@ fn request(a: &SearchArgs) -> Result<pb::SearchRequest> {
     use pb::query::Input;
     let input = if let Some(t) = &a.text {
         Input::Text(t.clone())
-    } else if let Some(p) = &a.audio {
+    } else if let Some(p) = a.audio.as_ref().or(a.hum.as_ref()) {
         Input::Audio(media(p)?)
     } else if let Some(p) = &a.video {
         Input::Video(media(p)?)
@@ -158,7 +164,10 @@ fn request(a: &SearchArgs) -> Result<pb::SearchRequest> {
             budget_ms: a.rerank_budget_ms,
         }),
         ef: 0,
-        hum: None,
+        hum: a.hum.as_ref().map(|_| pb::HumSettings {
+            enable: true,
+            melody_weight: a.melody_weight,
+        }),
     })
 }
 
@@ -273,6 +282,8 @@ fn to_json(r: &pb::SearchResponse) -> Value {
                     "fused_rank": s.fused_rank,
                     "rerank_score": s.rerank_score,
                     "rerank_rank": s.rerank_rank,
+                    "melody_score": s.melody_score,
+                    "melody_rank": s.melody_rank,
                 },
             })
         })
@@ -300,7 +311,7 @@ fn print_table(r: &pb::SearchResponse) {
             _ => String::new(),
         };
         println!(
-            "{:>3}. {:.4}  {}  {}  {}{}{}{}{}{}",
+            "{:>3}. {:.4}  {}  {}  {}{}{}{}{}{}{}",
             i + 1,
             x.score,
             x.id,
@@ -310,6 +321,7 @@ fn print_table(r: &pb::SearchResponse) {
             stage("vec", s.vector_score, s.vector_rank),
             stage("bm25", s.bm25_score, s.bm25_rank),
             stage("rerank", s.rerank_score, s.rerank_rank),
+            stage("melody", s.melody_score, s.melody_rank),
             if x.title.is_empty() {
                 String::new()
             } else {
