@@ -40,6 +40,10 @@ pub struct TrainArgs {
     /// Tokenizer vocabulary, special tokens included.
     #[arg(long, default_value_t = 1024)]
     vocab_size: usize,
+    /// Stop with a checkpoint after N steps (resume later with the same command); the
+    /// schedule still spans --steps.
+    #[arg(long)]
+    stop_after: Option<usize>,
     /// Train on the first N scenes only.
     #[arg(long)]
     max_scenes: Option<usize>,
@@ -66,6 +70,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.checkpoint_every = args.checkpoint_every;
     opts.vocab_size = args.vocab_size;
     opts.max_scenes = args.max_scenes;
+    opts.stop_after = args.stop_after;
     opts.sizes.hidden = args.hidden;
     opts.sizes.layers = args.layers;
     let json = args.json;

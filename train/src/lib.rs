@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod loss;
 pub mod media;
+pub mod media_cache;
 pub mod model_dir;
 pub mod optim;
 pub mod tasks;

@@ -26,6 +26,7 @@ use crate::corpus::Split;
 use crate::error::TrainError;
 use crate::loss::{info_nce, qa_loss};
 use crate::media::encode_all;
+use crate::media_cache;
 use crate::model_dir::{
     init_weights, read_configs, tensor_layout, trainable_names, write_config_files, ModelSizes,
     SplitMix64,
@@ -35,6 +36,9 @@ use crate::tasks::{pair, scenes_for, Side, Task};
 use crate::tokenizer::train_tokenizer;
 
 pub type TrainBackend = Autodiff<CpuBackend>;
+
+/// The frozen encoders' output for the run's clips, in the output directory.
+pub const MEDIA_CACHE: &str = "encoded-media.safetensors";
 
 /// Everything `wave train` takes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -59,6 +63,9 @@ pub struct TrainOptions {
     /// Use only the first N training scenes (quick runs and tests).
     pub max_scenes: Option<usize>,
     pub init_std: f32,
+    /// Stop (with a checkpoint) once this many steps are done, to split a run into sessions;
+    /// the schedule still spans `steps`.
+    pub stop_after: Option<usize>,
 }
 
 impl TrainOptions {
@@ -79,6 +86,7 @@ impl TrainOptions {
             sizes: ModelSizes::default(),
             max_scenes: None,
             init_std: 0.02,
+            stop_after: None,
         }
     }
 
@@ -134,7 +142,7 @@ impl TrainOptions {
     /// The options that must match when resuming (the step budget and interval may change).
     fn identity(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).expect("options serialise");
-        for key in ["steps", "checkpoint_every", "out"] {
+        for key in ["steps", "checkpoint_every", "out", "stop_after"] {
             v.as_object_mut().map(|o| o.remove(key));
         }
         v
@@ -230,7 +238,23 @@ pub fn train(
     let t0 = Instant::now();
     let frozen_embedder = Embedder::<CpuBackend>::load(out, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", out.display()), e))?;
-    let cache = encode_all(&frozen_embedder, &split.media)?;
+    let cache_path = out.join(MEDIA_CACHE);
+    let fingerprint = media_cache::frozen_fingerprint(&ckpt.weights);
+    let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
+    let missing: BTreeMap<String, PathBuf> = split
+        .media
+        .iter()
+        .filter(|(id, _)| !cache.contains_key(*id))
+        .map(|(id, p)| (id.clone(), p.clone()))
+        .collect();
+    if !missing.is_empty() {
+        tracing::info!(
+            clips = missing.len(),
+            "encoding media with the frozen encoders"
+        );
+        cache.extend(encode_all(&frozen_embedder, &missing)?);
+        media_cache::save(&cache_path, &fingerprint, &cache)?;
+    }
     let encode_seconds = t0.elapsed().as_secs_f64();
     let (config, beats) = read_configs(out)?;
     let frozen = Frozen {
@@ -242,12 +266,27 @@ pub fn train(
     };
     drop(frozen_embedder);
 
+    // Tasks the split has data for (a small split may have no hums, say).
+    let tasks: Vec<Task> = Task::ALL
+        .into_iter()
+        .filter(|&t| match t {
+            Task::Qa => !split.questions.is_empty(),
+            t => distinct_pairs(t, &split) >= 2,
+        })
+        .collect();
+    if tasks.is_empty() {
+        return Err(TrainError::Data {
+            path: split.dir.join("corpus.jsonl"),
+            message: "no task has two distinct pairs to train on".into(),
+        });
+    }
     let first_step = ckpt.state.step;
     let warmup = ((opts.steps as f32) * opts.warmup_ratio).round() as usize;
     let t1 = Instant::now();
-    for step in first_step..opts.steps {
+    let last_step = opts.stop_after.map_or(opts.steps, |s| s.min(opts.steps));
+    for step in first_step..last_step {
         let started = Instant::now();
-        let task = task_of(step, opts.seed);
+        let task = task_of(step, opts.seed, &tasks);
         let model = frozen.model(&ckpt.weights)?;
         let loss = step_loss(&model.embedder, task, &split, &cache, opts, step)?;
         let loss_value = loss.clone().into_data().to_vec::<f32>().expect("f32 loss")[0];
@@ -279,16 +318,16 @@ pub fn train(
             lr,
             seconds: started.elapsed().as_secs_f64(),
         });
-        if (step + 1) % opts.checkpoint_every == 0 || step + 1 == opts.steps {
+        if (step + 1) % opts.checkpoint_every == 0 || step + 1 == last_step {
             checkpoint::save(out, &ckpt)?;
         }
     }
-    if first_step >= opts.steps {
+    if first_step >= last_step {
         checkpoint::save(out, &ckpt)?;
     }
     Ok(TrainReport {
         first_step,
-        steps: opts.steps,
+        steps: last_step,
         media_encoded: cache.len(),
         encode_seconds,
         train_seconds: t1.elapsed().as_secs_f64(),
@@ -318,13 +357,35 @@ fn start(opts: &TrainOptions, split: &Split) -> Result<Checkpoint, TrainError> {
     Ok(ckpt)
 }
 
-/// The task of `step`: every cycle of six steps visits each task once, in a seeded order.
-pub fn task_of(step: usize, seed: u64) -> Task {
-    let cycle = step / Task::ALL.len();
-    let mut order = Task::ALL;
+/// The task of `step`: every cycle visits each task once, in a seeded order.
+pub fn task_of(step: usize, seed: u64, tasks: &[Task]) -> Task {
+    let cycle = step / tasks.len();
+    let mut order = tasks.to_vec();
     SplitMix64(seed ^ 0x7a5c ^ (cycle as u64).wrapping_mul(0x2545_F491_4F6C_DD1D))
         .shuffle(&mut order);
-    order[step % Task::ALL.len()]
+    order[step % tasks.len()]
+}
+
+/// How many in-batch-distinct pairs the split has for a retrieval task.
+fn distinct_pairs(task: Task, split: &Split) -> usize {
+    let keys: BTreeSet<String> = scenes_for(task, split)
+        .into_iter()
+        .map(|id| batch_key(task, split, id))
+        .collect();
+    keys.len()
+}
+
+/// Pairs with equal keys must not share a batch (they would be each other's false negatives):
+/// equal captions, or for hums the same tune.
+fn batch_key(task: Task, split: &Split, scene_id: &str) -> String {
+    let scene = &split.scenes[scene_id];
+    if task == Task::HumAudioVideo {
+        return format!("tune {:?}", scene.melody);
+    }
+    match pair(task, scene, 0) {
+        Some((Side::Text(text), _)) | Some((_, Side::Text(text))) => text,
+        _ => scene_id.to_string(),
+    }
 }
 
 fn step_loss(
@@ -350,12 +411,7 @@ fn step_loss(
         let Some((q, t)) = pair(task, scene, rng.below(8)) else {
             continue;
         };
-        let key = match (&task, &q, &t) {
-            (Task::HumAudioVideo, _, _) => format!("tune {:?}", scene.melody),
-            (_, Side::Text(text), _) | (_, _, Side::Text(text)) => text.clone(),
-            _ => id.to_string(),
-        };
-        if !seen.insert(key) {
+        if !seen.insert(batch_key(task, split, id)) {
             continue;
         }
         queries.push(q);

@@ -1,0 +1,168 @@
+//! The frozen encoders' output for every clip of a run, kept on disk beside the model so a
+//! restarted or resumed run does not decode and encode the corpus again. The file records a
+//! fingerprint of the frozen weights; a cache made with other encoders is ignored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use wave_engine::encoded::HostMedia;
+use wave_engine::prompt::MediaKind;
+use wave_engine::weights::HostTensor;
+
+use crate::error::TrainError;
+use crate::model_dir::is_trainable;
+
+/// What a cached clip is, beside its tensors.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    audio_video_or_video: bool,
+    pieces: usize,
+    video: Option<([usize; 3], f64)>,
+    time_aligned: bool,
+}
+
+/// FNV-1a over the names and values of every frozen tensor.
+pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for (name, t) in weights.iter().filter(|(n, _)| !is_trainable(n)) {
+        eat(name.as_bytes());
+        for v in &t.values {
+            eat(&v.to_le_bytes());
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Loads the cache if it exists and was made by encoders with `fingerprint`.
+pub fn load(path: &Path, fingerprint: &str) -> Option<BTreeMap<String, HostMedia>> {
+    let bytes = std::fs::read(path).ok()?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes).ok()?;
+    let meta = meta.metadata().as_ref()?;
+    if meta.get("fingerprint").map(String::as_str) != Some(fingerprint) {
+        return None;
+    }
+    let entries: BTreeMap<String, Entry> = serde_json::from_str(meta.get("media")?).ok()?;
+    let file = SafeTensors::deserialize(&bytes).ok()?;
+    let tensor = |name: &str| -> Option<HostTensor> {
+        let view = file.tensor(name).ok()?;
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Some(HostTensor {
+            values,
+            shape: view.shape().to_vec(),
+        })
+    };
+    let mut out = BTreeMap::new();
+    for (id, e) in entries {
+        let audio = (0..e.pieces)
+            .map(|i| {
+                Some((
+                    tensor(&format!("{id}.pooled.{i}"))?,
+                    tensor(&format!("{id}.beats.{i}"))?,
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let video = match e.video {
+            Some((grid, spg)) => {
+                let inverse = tensor(&format!("{id}.inverse"))?
+                    .values
+                    .iter()
+                    .map(|&v| v as usize)
+                    .collect();
+                Some((tensor(&format!("{id}.merger_in"))?, inverse, grid, spg))
+            }
+            None => None,
+        };
+        let kind = if e.audio_video_or_video {
+            MediaKind::Video
+        } else {
+            MediaKind::Audio
+        };
+        out.insert(
+            id,
+            HostMedia {
+                kind,
+                audio,
+                video,
+                time_aligned: e.time_aligned,
+            },
+        );
+    }
+    Some(out)
+}
+
+/// Writes the cache (atomically).
+pub fn save(
+    path: &Path,
+    fingerprint: &str,
+    media: &BTreeMap<String, HostMedia>,
+) -> Result<(), TrainError> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut entries = BTreeMap::new();
+    let bytes = |t: &HostTensor| t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    for (id, m) in media {
+        for (i, (pooled, beats)) in m.audio.iter().enumerate() {
+            tensors.push((
+                format!("{id}.pooled.{i}"),
+                pooled.shape.clone(),
+                bytes(pooled),
+            ));
+            tensors.push((format!("{id}.beats.{i}"), beats.shape.clone(), bytes(beats)));
+        }
+        if let Some((merger_in, inverse, _, _)) = &m.video {
+            tensors.push((
+                format!("{id}.merger_in"),
+                merger_in.shape.clone(),
+                bytes(merger_in),
+            ));
+            let inv: Vec<u8> = inverse
+                .iter()
+                .flat_map(|&v| (v as f32).to_le_bytes())
+                .collect();
+            tensors.push((format!("{id}.inverse"), vec![inverse.len()], inv));
+        }
+        entries.insert(
+            id.clone(),
+            Entry {
+                audio_video_or_video: m.kind == MediaKind::Video,
+                pieces: m.audio.len(),
+                video: m.video.as_ref().map(|v| (v.2, v.3)),
+                time_aligned: m.time_aligned,
+            },
+        );
+    }
+    let bad = |message: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    };
+    let views = tensors
+        .iter()
+        .map(|(n, s, d)| {
+            TensorView::new(Dtype::F32, s.clone(), d)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| bad(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let meta = HashMap::from([
+        ("fingerprint".to_string(), fingerprint.to_string()),
+        (
+            "media".to_string(),
+            serde_json::to_string(&entries).expect("JSON"),
+        ),
+    ]);
+    let tmp = path.with_extension("tmp");
+    safetensors::tensor::serialize_to_file(views, Some(meta), &tmp)
+        .map_err(|e| bad(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+}
