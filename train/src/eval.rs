@@ -81,8 +81,21 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     let embedder = Embedder::<CpuBackend>::load(&opts.model, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", opts.model.display()), e))?;
     let cache = encode_all(&embedder, &split.media)?;
+    // Default-prompt vectors are asked for by several directions: embed each once.
+    let default_vectors = std::cell::RefCell::new(BTreeMap::<String, Vec<f32>>::new());
     let media_vec = |id: &str, prompt: Option<&str>| -> Result<Vec<f32>, TrainError> {
-        embed_media(&embedder, &cache[id], prompt).map_err(|e| TrainError::embed(id, e))
+        if prompt.is_none() {
+            if let Some(v) = default_vectors.borrow().get(id) {
+                return Ok(v.clone());
+            }
+        }
+        let v = embed_media(&embedder, &cache[id], prompt).map_err(|e| TrainError::embed(id, e))?;
+        if prompt.is_none() {
+            default_vectors
+                .borrow_mut()
+                .insert(id.to_string(), v.clone());
+        }
+        Ok(v)
     };
     let texts = |captions: Vec<String>| -> Result<Vec<Vec<f32>>, TrainError> {
         let inputs: Vec<Input> = captions.into_iter().map(Input::Text).collect();

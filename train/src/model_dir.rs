@@ -177,7 +177,7 @@ pub fn tensor_layout(
     Ok(store.requested())
 }
 
-/// Fresh weights: normal(0, `std`) matrices, zero biases, unit norm scales (and unit BEATs
+/// Fresh weights: normal(0, `std`) trained matrices, normal(0, 1/√fan_in) frozen ones, zero biases, unit norm scales (and unit BEATs
 /// weight-norm magnitudes and GRU gates), deterministic in `seed`.
 pub fn init_weights(
     layout: &[(String, Vec<usize>)],
@@ -197,8 +197,17 @@ pub fn init_weights(
         {
             vec![1.0; n]
         } else {
+            // Frozen encoders are random feature extractors: fan-in scaling keeps each layer's
+            // output as large as its input, so the clip's content is not drowned by the
+            // positional terms. What is trained starts at transformers' small `std`.
+            let fan_in: usize = shape[1..].iter().product::<usize>().max(1);
+            let scale = if is_trainable(name) || shape.len() < 2 {
+                std
+            } else {
+                1.0 / (fan_in as f32).sqrt()
+            };
             let mut rng = SplitMix64(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            (0..n).map(|_| rng.normal() * std).collect()
+            (0..n).map(|_| rng.normal() * scale).collect()
         };
         out.insert(
             name.clone(),
