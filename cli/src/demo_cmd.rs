@@ -72,8 +72,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
 
     let store = Arc::new(
-        Store::open(&paths.store, StoreOptions::default())
-            .with_context(|| format!("opening the store at {}", paths.store.display()))?,
+        Store::open(&paths.store, StoreOptions::default()).with_context(|| {
+            format!(
+                "opening the store at {} (is another `wave demo` using it?)",
+                paths.store.display()
+            )
+        })?,
     );
     ingest(&library, &store, &model_dir)?;
 
