@@ -2,7 +2,6 @@
 //! to find and whose hum recordings are sample queries. Generated once per (seed, count) and
 //! reused afterwards.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -183,15 +182,6 @@ impl DemoLibrary {
             }
         }
         Ok(())
-    }
-
-    /// How many videos play each tune, for choosing hums whose tune is in one video only.
-    pub fn videos_per_melody(&self) -> BTreeMap<u64, usize> {
-        let mut counts = BTreeMap::new();
-        for m in self.videos.iter().filter_map(|v| v.melody) {
-            *counts.entry(m).or_insert(0) += 1;
-        }
-        counts
     }
 }
 

@@ -167,8 +167,9 @@ pub async fn search(
 fn hit(state: &AppState, rank: usize, r: pb::SearchResult) -> Hit {
     let s = r.stages.unwrap_or_default();
     let start = r.start.unwrap_or(0.0).max(0.0);
-    let in_library = state.library.video(&r.id).is_some();
-    let (title, caption) = match state.library.video(&r.id) {
+    let video = state.library.video(&r.id);
+    let in_library = video.is_some();
+    let (title, caption) = match video {
         // The library's wording, when the store has none.
         Some(v) if r.title.is_empty() => (v.title.clone(), v.caption.clone()),
         _ => (r.title, r.caption),
