@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod error;
 pub mod eval;
 pub mod loss;
+pub mod loss_curve;
 pub mod media;
 pub mod media_cache;
 pub mod model_dir;

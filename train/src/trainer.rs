@@ -325,6 +325,9 @@ pub fn train(
     if first_step >= last_step {
         checkpoint::save(out, &ckpt)?;
     }
+    let svg = crate::loss_curve::loss_curve_svg(&ckpt.state.losses, 20);
+    std::fs::write(out.join("loss.svg"), svg)
+        .map_err(|e| TrainError::io(out.join("loss.svg"), e))?;
     Ok(TrainReport {
         first_step,
         steps: last_step,
