@@ -341,7 +341,7 @@ impl<B: Backend> Embedder<B> {
             let mut rows = Vec::with_capacity(media.audio.len());
             let mut tokens = 0;
             for piece in &media.audio {
-                let whisper = self.wave.audio_tower.project(piece.pooled.clone());
+                let whisper = self.wave.audio_tower.try_forward(piece.mel.clone())?;
                 let n = whisper.dims()[0];
                 let beats = self
                     .wave
@@ -429,7 +429,7 @@ impl<B: Backend> Embedder<B> {
         })
     }
 
-    /// The audio tower's pooled states and BEATs' output of every Whisper-window piece.
+    /// The Whisper features (checked) and BEATs' output of every Whisper-window piece.
     fn encode_audio(
         &self,
         pcm: &[f32],
@@ -447,13 +447,13 @@ impl<B: Backend> Embedder<B> {
                 TensorData::new(feats.valid(), [feats.n_mels, feats.valid_frames]),
                 &self.device,
             );
-            let pooled = self.wave.audio_tower.try_encode_pooled(mel)?;
+            self.wave.audio_tower.check_features(&mel)?;
             let fbank = Tensor::<B, 2>::from_data(
                 TensorData::new(fbank.values, [fbank.frames, fbank.num_mel_bins]),
                 &self.device,
             );
             let beats = self.wave.beats.try_forward(fbank)?;
-            encoded.push(EncodedAudio { pooled, beats });
+            encoded.push(EncodedAudio { mel, beats });
         }
         Ok(encoded)
     }

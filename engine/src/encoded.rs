@@ -1,5 +1,5 @@
-//! Media as the frozen encoders leave it: the audio tower's pooled states, BEATs' output and
-//! the vision blocks' output, before the adapters (audio `ln_post`/`proj`, BEATs aligner,
+//! Media as the frozen encoders leave it: the Whisper log-mel features, BEATs' output and the
+//! vision blocks' output, before what the small model trains (audio tower, BEATs aligner,
 //! vision merger), the LLM and the fusion head. WAVE's recipe trains only what comes after,
 //! so a trainer encodes each clip once ([`crate::embedder::Embedder::encode_media`]), keeps
 //! the result on the host ([`EncodedMedia::to_host`]) and re-prepares it at every step.
@@ -12,8 +12,9 @@ use crate::weights::HostTensor;
 /// One Whisper-window piece of audio.
 #[derive(Debug, Clone)]
 pub struct EncodedAudio<B: Backend> {
-    /// `(N_a, d_model)`: audio tower after pooling, before `ln_post`.
-    pub pooled: Tensor<B, 2>,
+    /// `(num_mel_bins, frames)`: the Whisper log-mel features (the audio tower, small and
+    /// trained in the small model, runs in [`crate::embedder::Embedder::prepare_encoded`]).
+    pub mel: Tensor<B, 2>,
     /// `(frames, encoder_embed_dim)`: BEATs' output, before the aligner.
     pub beats: Tensor<B, 2>,
 }
@@ -45,7 +46,7 @@ pub struct EncodedMedia<B: Backend> {
 #[derive(Debug, Clone)]
 pub struct HostMedia {
     pub kind: MediaKind,
-    /// `(pooled, beats)` per piece.
+    /// `(mel, beats)` per piece.
     pub audio: Vec<(HostTensor, HostTensor)>,
     /// `(merger_in, inverse_index, grid, second_per_grid)`.
     pub video: Option<(HostTensor, Vec<usize>, [usize; 3], f64)>,
@@ -59,7 +60,7 @@ impl<B: Backend> EncodedMedia<B> {
             audio: self
                 .audio
                 .iter()
-                .map(|a| (host(&a.pooled), host(&a.beats)))
+                .map(|a| (host(&a.mel), host(&a.beats)))
                 .collect(),
             video: self.video.as_ref().map(|v| {
                 (
@@ -79,8 +80,8 @@ impl<B: Backend> EncodedMedia<B> {
             audio: media
                 .audio
                 .iter()
-                .map(|(pooled, beats)| EncodedAudio {
-                    pooled: device_tensor(pooled, device),
+                .map(|(mel, beats)| EncodedAudio {
+                    mel: device_tensor(mel, device),
                     beats: device_tensor(beats, device),
                 })
                 .collect(),

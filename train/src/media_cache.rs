@@ -68,7 +68,7 @@ pub fn load(path: &Path, fingerprint: &str) -> Option<BTreeMap<String, HostMedia
         let audio = (0..e.pieces)
             .map(|i| {
                 Some((
-                    tensor(&format!("{id}.pooled.{i}"))?,
+                    tensor(&format!("{id}.mel.{i}"))?,
                     tensor(&format!("{id}.beats.{i}"))?,
                 ))
             })
@@ -112,12 +112,8 @@ pub fn save(
     let mut entries = BTreeMap::new();
     let bytes = |t: &HostTensor| t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
     for (id, m) in media {
-        for (i, (pooled, beats)) in m.audio.iter().enumerate() {
-            tensors.push((
-                format!("{id}.pooled.{i}"),
-                pooled.shape.clone(),
-                bytes(pooled),
-            ));
+        for (i, (mel, beats)) in m.audio.iter().enumerate() {
+            tensors.push((format!("{id}.mel.{i}"), mel.shape.clone(), bytes(mel)));
             tensors.push((format!("{id}.beats.{i}"), beats.shape.clone(), bytes(beats)));
         }
         if let Some((merger_in, inverse, _, _)) = &m.video {

@@ -101,11 +101,12 @@ impl<B: Backend> AudioTower<B> {
 
     /// Checks the input shape, then runs [`Self::forward`].
     pub fn try_forward(&self, features: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
-        Ok(self.project(self.try_encode_pooled(features)?))
+        self.check_features(&features)?;
+        Ok(self.forward(features))
     }
 
-    /// Checks the input shape, then runs [`Self::encode_pooled`] (the frozen part of the tower).
-    pub fn try_encode_pooled(&self, features: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
+    /// Rejects features the tower cannot take: wrong mel bins, or too few frames.
+    pub fn check_features(&self, features: &Tensor<B, 2>) -> Result<(), AudioError> {
         let [mels, frames] = features.dims();
         if mels != self.num_mel_bins {
             return Err(AudioError::Dim {
@@ -124,7 +125,7 @@ impl<B: Backend> AudioTower<B> {
                 min: 3,
             });
         }
-        Ok(self.encode_pooled(features))
+        Ok(())
     }
 
     /// Log-mel features (num_mel_bins, L) → audio tokens (N_a, output_dim).
