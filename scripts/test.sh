@@ -8,5 +8,5 @@ export WAVE_GOLDEN_DIR="${WAVE_GOLDEN_DIR:-$(cd .. && pwd)/shared/golden/wave-ti
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo check -p wave-engine --features cuda --all-targets
+cargo check -p wave-engine -p wave-train --features cuda --all-targets
 cargo test --workspace

@@ -13,11 +13,11 @@ use serde::Serialize;
 use wave_engine::embedder::{Embedder, Input};
 use wave_engine::encoded::{EncodedMedia, HostMedia};
 use wave_engine::fusion::l2_normalize;
-use wave_engine::CpuBackend;
 
 use crate::corpus::Split;
 use crate::error::TrainError;
 use crate::media::encode_all;
+use crate::trainer::ComputeBackend;
 
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
@@ -78,7 +78,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         }
         split.truncate(n);
     }
-    let embedder = Embedder::<CpuBackend>::load(&opts.model, &Default::default())
+    let embedder = Embedder::<ComputeBackend>::load(&opts.model, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", opts.model.display()), e))?;
     let cache = encode_all(&embedder, &split.media)?;
     // Default-prompt vectors are asked for by several directions: embed each once.
@@ -227,11 +227,11 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
 }
 
 fn embed_media(
-    embedder: &Embedder<CpuBackend>,
+    embedder: &Embedder<ComputeBackend>,
     host: &HostMedia,
     prompt: Option<&str>,
 ) -> Result<Vec<f32>, wave_engine::embedder::EmbedError> {
-    let encoded = EncodedMedia::<CpuBackend>::from_host(host, &Default::default());
+    let encoded = EncodedMedia::<ComputeBackend>::from_host(host, &Default::default());
     let prepared = embedder.prepare_encoded(&encoded, prompt)?;
     let raw = embedder.forward_prepared(vec![prepared])?;
     let values = raw

@@ -19,7 +19,6 @@ use wave_engine::model::Wave;
 use wave_engine::preprocess::PreprocessConfig;
 use wave_engine::prompt::PromptTokenizer;
 use wave_engine::weights::{HostTensor, WeightStore};
-use wave_engine::CpuBackend;
 
 use crate::checkpoint::{self, Checkpoint, TrainerState};
 use crate::corpus::Split;
@@ -35,7 +34,13 @@ use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{pair, scenes_for, Side, Task};
 use crate::tokenizer::train_tokenizer;
 
-pub type TrainBackend = Autodiff<CpuBackend>;
+/// Where training and evaluation compute: the CPU, or the GPU with the `cuda` feature.
+#[cfg(not(feature = "cuda"))]
+pub type ComputeBackend = wave_engine::CpuBackend;
+#[cfg(feature = "cuda")]
+pub type ComputeBackend = wave_engine::CudaBackend;
+
+pub type TrainBackend = Autodiff<ComputeBackend>;
 
 /// The frozen encoders' output for the run's clips, in the output directory.
 pub const MEDIA_CACHE: &str = "encoded-media.safetensors";
@@ -236,7 +241,7 @@ pub fn train(
 
     // The frozen encoders run once per clip, through the regular loading path.
     let t0 = Instant::now();
-    let frozen_embedder = Embedder::<CpuBackend>::load(out, &Default::default())
+    let frozen_embedder = Embedder::<ComputeBackend>::load(out, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", out.display()), e))?;
     let cache_path = out.join(MEDIA_CACHE);
     let fingerprint = media_cache::frozen_fingerprint(&ckpt.weights);
