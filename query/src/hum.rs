@@ -14,10 +14,10 @@ use wave_index::Item;
 use wave_melody::MELODY_SPACE;
 use wave_proto::v1 as pb;
 
-use crate::convert::{modality_to_pb, non_empty};
+use crate::convert::non_empty;
 use crate::error::QueryError;
 use crate::media::{input_from_bytes, MediaKind};
-use crate::searcher::{check_deadline, Searcher};
+use crate::searcher::{check_deadline, dot, search_result, Searcher};
 
 /// The melody list's weight when the request gives none: the best MRR on the synthetic
 /// corpus' validation split (`hum-eval`, README "Hum search"). Measured with the golden tiny
@@ -219,31 +219,16 @@ impl Searcher {
 }
 
 fn hum_result(f: FusedHum, fused_rank: u32, item: Item) -> pb::SearchResult {
-    pb::SearchResult {
-        id: f.id,
-        score: f.fused,
-        modality: modality_to_pb(item.modality) as i32,
-        source: item.source.unwrap_or_default(),
-        start: item.span.map(|s| s.0),
-        end: item.span.map(|s| s.1),
-        title: item.title.unwrap_or_default(),
-        caption: item.caption.unwrap_or_default(),
-        transcript: item.transcript.unwrap_or_default(),
-        tags: item.tags,
-        stages: Some(pb::StageScores {
-            vector_score: f.wave.map(|x| x.0),
-            vector_rank: f.wave.map(|x| x.1),
-            fused_score: f.fused,
-            fused_rank,
-            melody_score: f.melody.map(|x| x.0),
-            melody_rank: f.melody.map(|x| x.1),
-            ..Default::default()
-        }),
-    }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let stages = pb::StageScores {
+        vector_score: f.wave.map(|x| x.0),
+        vector_rank: f.wave.map(|x| x.1),
+        fused_score: f.fused,
+        fused_rank,
+        melody_score: f.melody.map(|x| x.0),
+        melody_rank: f.melody.map(|x| x.1),
+        ..Default::default()
+    };
+    search_result(f.id, f.fused, item, stages)
 }
 
 #[cfg(test)]

@@ -570,9 +570,31 @@ impl Searcher {
 fn result_of(r: Ranked) -> pb::SearchResult {
     let item = r.item.unwrap_or_default();
     let c = r.cand;
+    let stages = pb::StageScores {
+        vector_score: c.vector.map(|x| x.0),
+        vector_rank: c.vector.map(|x| x.1),
+        bm25_score: c.bm25.map(|x| x.0),
+        bm25_rank: c.bm25.map(|x| x.1),
+        fused_score: c.fused,
+        fused_rank: r.fused_rank,
+        rerank_score: r.rerank.map(|x| x.0),
+        rerank_rank: r.rerank.map(|x| x.1),
+        melody_score: None,
+        melody_rank: None,
+    };
+    search_result(c.id, r.rerank.map_or(c.fused, |x| x.0), item, stages)
+}
+
+/// One result: the stored item's fields, its final score and the per-stage scores.
+pub(crate) fn search_result(
+    id: String,
+    score: f32,
+    item: Item,
+    stages: pb::StageScores,
+) -> pb::SearchResult {
     pb::SearchResult {
-        id: c.id,
-        score: r.rerank.map_or(c.fused, |x| x.0),
+        id,
+        score,
         modality: modality_to_pb(item.modality) as i32,
         source: item.source.unwrap_or_default(),
         start: item.span.map(|s| s.0),
@@ -581,22 +603,11 @@ fn result_of(r: Ranked) -> pb::SearchResult {
         caption: item.caption.unwrap_or_default(),
         transcript: item.transcript.unwrap_or_default(),
         tags: item.tags,
-        stages: Some(pb::StageScores {
-            vector_score: c.vector.map(|x| x.0),
-            vector_rank: c.vector.map(|x| x.1),
-            bm25_score: c.bm25.map(|x| x.0),
-            bm25_rank: c.bm25.map(|x| x.1),
-            fused_score: c.fused,
-            fused_rank: r.fused_rank,
-            rerank_score: r.rerank.map(|x| x.0),
-            rerank_rank: r.rerank.map(|x| x.1),
-            melody_score: None,
-            melody_rank: None,
-        }),
+        stages: Some(stages),
     }
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
