@@ -11,12 +11,27 @@ use wave_engine::config::BeatsConfig;
 use wave_engine::model::{LoadOptions, Wave};
 use wave_engine::weights::{WeightError, WeightFormat, WeightStore};
 
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh scratch directory for one test, removed when the test is done with it.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("wave-ckpt-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// Links the golden files `names` into `dir`.
@@ -420,7 +435,7 @@ fn edited_model_dir(
     drop: &[&str],
     add: &[&str],
     reshape: &[(&str, Vec<usize>)],
-) -> PathBuf {
+) -> Scratch {
     let dir = scratch(name);
     link_golden(&dir, &["config.json", "beats.pt"]);
     let golden = WeightStore::open_dir(&golden_dir()).unwrap();
