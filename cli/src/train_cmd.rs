@@ -38,7 +38,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 50)]
     checkpoint_every: usize,
     /// Tokenizer vocabulary, special tokens included.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, conflicts_with = "init_from")]
     vocab_size: usize,
     /// Stop with a checkpoint after N steps (resume later with the same command); the
     /// schedule still spans --steps.
@@ -48,10 +48,14 @@ pub struct TrainArgs {
     #[arg(long)]
     max_scenes: Option<usize>,
     /// LLM hidden size (also the embedding dimension).
-    #[arg(long, default_value_t = ModelSizes::default().hidden)]
+    #[arg(long, default_value_t = ModelSizes::default().hidden, conflicts_with = "init_from")]
     hidden: usize,
-    #[arg(long, default_value_t = ModelSizes::default().layers)]
+    #[arg(long, default_value_t = ModelSizes::default().layers, conflicts_with = "init_from")]
     layers: usize,
+    /// Continue from this model directory (weights, configs and tokenizer; the optimizer and
+    /// the schedule start afresh): a second stage of training.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -73,6 +77,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.stop_after = args.stop_after;
     opts.sizes.hidden = args.hidden;
     opts.sizes.layers = args.layers;
+    opts.init_from = args.init_from;
     let json = args.json;
     let report = train(&opts, |s| {
         if json {

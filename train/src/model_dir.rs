@@ -167,6 +167,59 @@ pub fn read_configs(dir: &Path) -> Result<(WaveConfig, BeatsConfig), TrainError>
     Ok((config, beats))
 }
 
+/// The files of a model directory besides its weights (`tokenizer.json` and the templates).
+const MODEL_FILES: [&str; 6] = [
+    "config.json",
+    "beats_cfg.json",
+    "tokenizer.json",
+    "preprocessor_config.json",
+    "preprocessor_runtime.json",
+    "chat_template.json",
+];
+
+/// Copies the model directory `from` (configs and tokenizer) into `to` and returns its weights,
+/// checked against the layout its config asks for: the start of a second training stage.
+pub fn copy_model(from: &Path, to: &Path) -> Result<BTreeMap<String, HostTensor>, TrainError> {
+    std::fs::create_dir_all(to).map_err(|e| TrainError::io(to, e))?;
+    for name in MODEL_FILES {
+        let src = from.join(name);
+        if !src.is_file() {
+            return Err(TrainError::Data {
+                path: src,
+                message: "not found: --init-from must be a model directory written by \
+                          `wave train`"
+                    .into(),
+            });
+        }
+        std::fs::copy(&src, to.join(name)).map_err(|e| TrainError::io(&src, e))?;
+    }
+    let (config, beats) = read_configs(to)?;
+    let layout = tensor_layout(&config, &beats)?;
+    let path = from.join("model.safetensors");
+    let mut weights = crate::checkpoint::read_safetensors(&path)?;
+    let bad = |message: String| TrainError::Checkpoint {
+        path: path.clone(),
+        message,
+    };
+    let mut checked = BTreeMap::new();
+    for (name, shape) in layout {
+        let tensor = weights
+            .remove(&name)
+            .ok_or_else(|| bad(format!("{name} is missing")))?;
+        if tensor.shape != shape {
+            return Err(bad(format!(
+                "{name} has shape {:?}, its config.json asks for {shape:?}",
+                tensor.shape
+            )));
+        }
+        checked.insert(name, tensor);
+    }
+    if let Some(extra) = weights.keys().next() {
+        return Err(bad(format!("{extra} is not a tensor of this model")));
+    }
+    Ok(checked)
+}
+
 /// The names and shapes of every tensor the model asks for.
 pub fn tensor_layout(
     config: &WaveConfig,

@@ -27,8 +27,8 @@ use crate::loss::{info_nce, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
 use crate::model_dir::{
-    init_weights, read_configs, tensor_layout, trainable_names, write_config_files, ModelSizes,
-    SplitMix64,
+    copy_model, init_weights, read_configs, tensor_layout, trainable_names, write_config_files,
+    ModelSizes, SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{pair, scenes_for, Side, Task};
@@ -71,6 +71,10 @@ pub struct TrainOptions {
     /// Stop (with a checkpoint) once this many steps are done, to split a run into sessions;
     /// the schedule still spans `steps`.
     pub stop_after: Option<usize>,
+    /// Start from this model directory's weights, configs and tokenizer instead of fresh
+    /// ones (a second stage of training; the optimizer and schedule start afresh).
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 impl TrainOptions {
@@ -92,6 +96,7 @@ impl TrainOptions {
             max_scenes: None,
             init_std: 0.02,
             stop_after: None,
+            init_from: None,
         }
     }
 
@@ -134,6 +139,17 @@ impl TrainOptions {
             return bad("max scenes must be at least 1".into());
         }
         self.sizes.validate()?;
+        if let Some(model) = &self.init_from {
+            let weights = model.join("model.safetensors");
+            if !weights.is_file() {
+                return Err(TrainError::Data {
+                    path: weights,
+                    message: "not found: --init-from must be a model directory written by \
+                              `wave train`"
+                        .into(),
+                });
+            }
+        }
         let train = self.data.join("train").join("corpus.jsonl");
         if !train.is_file() {
             return Err(TrainError::Data {
@@ -343,14 +359,20 @@ pub fn train(
     })
 }
 
-/// A fresh run: tokenizer, configs, initial weights, step-0 checkpoint.
+/// A fresh run: tokenizer, configs, initial weights (or those of `--init-from`), step-0
+/// checkpoint.
 fn start(opts: &TrainOptions, split: &Split) -> Result<Checkpoint, TrainError> {
     let out = &opts.out;
-    let special = train_tokenizer(&split.texts(), opts.vocab_size, out)?;
-    write_config_files(out, &opts.sizes, opts.vocab_size, &special)?;
-    let (config, beats) = read_configs(out)?;
-    let layout = tensor_layout(&config, &beats)?;
-    let weights = init_weights(&layout, opts.init_std, opts.seed);
+    let weights = match &opts.init_from {
+        Some(model) => copy_model(model, out)?,
+        None => {
+            let special = train_tokenizer(&split.texts(), opts.vocab_size, out)?;
+            write_config_files(out, &opts.sizes, opts.vocab_size, &special)?;
+            let (config, beats) = read_configs(out)?;
+            let layout = tensor_layout(&config, &beats)?;
+            init_weights(&layout, opts.init_std, opts.seed)
+        }
+    };
     let ckpt = Checkpoint {
         weights,
         optimizer: AdamW::new(opts.weight_decay),
