@@ -47,6 +47,9 @@ pub struct QaMetrics {
     pub question_prompt_accuracy: f64,
     /// Accuracy with the generic retrieval prompt.
     pub generic_prompt_accuracy: f64,
+    /// Control: the question as the prompt but another clip's media (one whose answer differs).
+    /// Near `question_prompt_accuracy`, the pick is decided by the texts, not by the media.
+    pub other_clip_accuracy: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -198,14 +201,24 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     } else {
         let mut right_q = 0usize;
         let mut right_g = 0usize;
+        let mut right_other = 0usize;
         let mut candidates = 0;
-        for q in &split.questions {
+        let questions = &split.questions;
+        for (i, q) in questions.iter().enumerate() {
             let options = texts(q.candidates.clone())?;
             candidates = candidates.max(options.len());
             let with_question = media_vec(&q.clip, Some(&q.question))?;
             let generic = media_vec(&q.clip, None)?;
             right_q += usize::from(best(&with_question, &options) == 0);
             right_g += usize::from(best(&generic, &options) == 0);
+            // The next question (cyclically) about another clip with another answer.
+            let other = (1..questions.len())
+                .map(|k| &questions[(i + k) % questions.len()])
+                .find(|o| o.clip != q.clip && o.candidates[0] != q.candidates[0]);
+            if let Some(other) = other {
+                let swapped = media_vec(&other.clip, Some(&q.question))?;
+                right_other += usize::from(best(&swapped, &options) == 0);
+            }
         }
         let n = split.questions.len() as f64;
         Some(QaMetrics {
@@ -213,6 +226,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             candidates,
             question_prompt_accuracy: right_q as f64 / n,
             generic_prompt_accuracy: right_g as f64 / n,
+            other_clip_accuracy: right_other as f64 / n,
         })
     };
 
@@ -312,8 +326,13 @@ impl EvalReport {
         }
         if let Some(qa) = &self.qa {
             out.push_str(&format!(
-                "\nQA ({} questions, {} candidates each): question as prompt {:.3}, generic prompt {:.3}\n",
-                qa.questions, qa.candidates, qa.question_prompt_accuracy, qa.generic_prompt_accuracy
+                "\nQA ({} questions, {} candidates each): question as prompt {:.3}, generic prompt {:.3}, \
+                 question as prompt with another clip's media {:.3}\n",
+                qa.questions,
+                qa.candidates,
+                qa.question_prompt_accuracy,
+                qa.generic_prompt_accuracy,
+                qa.other_clip_accuracy
             ));
         }
         out
