@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use wave_train::model_dir::ModelSizes;
+use wave_train::tasks::Task;
 use wave_train::{train, TrainOptions};
 
 #[derive(Args)]
@@ -56,6 +57,9 @@ pub struct TrainArgs {
     /// the schedule start afresh): a second stage of training.
     #[arg(long)]
     init_from: Option<PathBuf>,
+    /// Train only these tasks, comma-separated: t-v, t-a, v-a, av-t, hum-av, qa (default: all).
+    #[arg(long, value_delimiter = ',', value_parser = parse_task)]
+    tasks: Option<Vec<Task>>,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -78,6 +82,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.sizes.hidden = args.hidden;
     opts.sizes.layers = args.layers;
     opts.init_from = args.init_from;
+    opts.tasks = args.tasks;
     let json = args.json;
     let report = train(&opts, |s| {
         if json {
@@ -100,4 +105,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         report.train_seconds
     );
     Ok(())
+}
+
+fn parse_task(key: &str) -> Result<Task, String> {
+    Task::from_key(key).ok_or_else(|| {
+        let keys: Vec<&str> = Task::ALL.iter().map(|t| t.key()).collect();
+        format!("unknown task {key:?} (expected one of {})", keys.join(", "))
+    })
 }

@@ -36,6 +36,49 @@ impl Task {
             Task::Qa => "QA",
         }
     }
+
+    /// The task's name on the command line (`--tasks t-v,qa`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Task::TextVideo => "t-v",
+            Task::TextAudio => "t-a",
+            Task::VideoAudio => "v-a",
+            Task::AudioVideoText => "av-t",
+            Task::HumAudioVideo => "hum-av",
+            Task::Qa => "qa",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Task> {
+        Task::ALL.into_iter().find(|t| t.key() == key)
+    }
+}
+
+/// The media ids a task reads: both media sides of its pairs (every hum of a scene), or the
+/// clips its questions ask about.
+pub fn media_of(task: Task, split: &Split) -> Vec<String> {
+    if task == Task::Qa {
+        return split.questions.iter().map(|q| q.clip.clone()).collect();
+    }
+    let mut ids = Vec::new();
+    for id in scenes_for(task, split) {
+        let scene = &split.scenes[id];
+        let picks = if task == Task::HumAudioVideo {
+            scene.hums.len()
+        } else {
+            1
+        };
+        for pick in 0..picks {
+            if let Some((a, b)) = pair(task, scene, pick) {
+                for side in [a, b] {
+                    if let Side::Media(m) = side {
+                        ids.push(m);
+                    }
+                }
+            }
+        }
+    }
+    ids
 }
 
 /// One side of a retrieval pair.

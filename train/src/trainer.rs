@@ -31,7 +31,7 @@ use crate::model_dir::{
     ModelSizes, SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
-use crate::tasks::{pair, scenes_for, Side, Task};
+use crate::tasks::{media_of, pair, scenes_for, Side, Task};
 use crate::tokenizer::train_tokenizer;
 
 /// Where training and evaluation compute: the CPU, or the GPU with the `cuda` feature.
@@ -75,6 +75,9 @@ pub struct TrainOptions {
     /// ones (a second stage of training; the optimizer and schedule start afresh).
     #[serde(default)]
     pub init_from: Option<PathBuf>,
+    /// The tasks batches are drawn from (all of them when `None`).
+    #[serde(default)]
+    pub tasks: Option<Vec<Task>>,
 }
 
 impl TrainOptions {
@@ -97,6 +100,7 @@ impl TrainOptions {
             init_std: 0.02,
             stop_after: None,
             init_from: None,
+            tasks: None,
         }
     }
 
@@ -139,6 +143,9 @@ impl TrainOptions {
             return bad("max scenes must be at least 1".into());
         }
         self.sizes.validate()?;
+        if self.tasks.as_ref().is_some_and(|t| t.is_empty()) {
+            return bad("at least one task must be trained".into());
+        }
         if let Some(model) = &self.init_from {
             let weights = model.join("model.safetensors");
             if !weights.is_file() {
@@ -262,10 +269,15 @@ pub fn train(
     let cache_path = out.join(MEDIA_CACHE);
     let fingerprint = media_cache::frozen_fingerprint(&ckpt.weights);
     let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
+    let chosen: Vec<Task> = Task::ALL
+        .into_iter()
+        .filter(|t| opts.tasks.as_ref().is_none_or(|ts| ts.contains(t)))
+        .collect();
+    let needed: BTreeSet<String> = chosen.iter().flat_map(|&t| media_of(t, &split)).collect();
     let missing: BTreeMap<String, PathBuf> = split
         .media
         .iter()
-        .filter(|(id, _)| !cache.contains_key(*id))
+        .filter(|(id, _)| needed.contains(*id) && !cache.contains_key(*id))
         .map(|(id, p)| (id.clone(), p.clone()))
         .collect();
     if !missing.is_empty() {
@@ -288,7 +300,7 @@ pub fn train(
     drop(frozen_embedder);
 
     // Tasks the split has data for (a small split may have no hums, say).
-    let tasks: Vec<Task> = Task::ALL
+    let tasks: Vec<Task> = chosen
         .into_iter()
         .filter(|&t| match t {
             Task::Qa => !split.questions.is_empty(),

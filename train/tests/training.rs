@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use wave_train::model_dir::ModelSizes;
+use wave_train::tasks::Task;
 use wave_train::{train, TrainError, TrainOptions};
 
 /// One tiny corpus for the whole test binary (8 train scenes).
@@ -223,4 +224,30 @@ fn a_bad_init_from_is_a_clear_error() {
     tensors.remove("model.norm.weight").unwrap();
     wave_train::checkpoint::write_safetensors(&weights, &tensors).unwrap();
     check(missing, "model.norm.weight is missing");
+}
+
+#[test]
+fn a_run_can_be_limited_to_some_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut all = tiny(&tmp.path().join("all"));
+    all.steps = 1;
+    let every_clip = train(&all, |_| {}).unwrap().media_encoded;
+
+    let mut some = tiny(&tmp.path().join("some"));
+    some.steps = 4;
+    some.tasks = Some(vec![Task::TextVideo, Task::Qa]);
+    let report = train(&some, |_| {}).unwrap();
+    let drawn: std::collections::BTreeSet<&str> =
+        report.losses.iter().map(|l| l.1.as_str()).collect();
+    assert_eq!(drawn, ["QA", "T<->V"].into_iter().collect());
+    // Only the clips those tasks read are encoded (no audio-only clips, no hums).
+    assert!(
+        report.media_encoded < every_clip,
+        "{} of {every_clip} clips encoded",
+        report.media_encoded
+    );
+
+    some.tasks = Some(Vec::new());
+    let err = train(&some, |_| {}).unwrap_err().to_string();
+    assert!(err.contains("at least one task"), "{err}");
 }
