@@ -1,4 +1,4 @@
-//! `wave store stats|backup|compact`: maintenance of a store directory.
+//! `wave store stats|backup|compact|backfill-melody`: maintenance of a store directory.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::json;
 use wave_index::{GraphOrigin, Store, StoreOptions};
+use wave_ingest::BackfillOptions;
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
@@ -30,6 +31,20 @@ pub enum StoreCommand {
         db: PathBuf,
         #[arg(long, default_value = "wave")]
         space: String,
+    },
+    /// Add the missing melody vectors (hum search) of the store's audio and audio-video clips,
+    /// re-reading each clip's media; items that have one are left alone.
+    BackfillMelody {
+        #[arg(long, visible_alias = "store")]
+        db: PathBuf,
+        /// Where the server keeps uploaded media (default: <db>/media, as `wave serve`).
+        #[arg(long)]
+        media_dir: Option<PathBuf>,
+        /// The clip vector space.
+        #[arg(long, default_value = "wave")]
+        space: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -81,6 +96,46 @@ pub fn run(cmd: StoreCommand) -> Result<()> {
             open(&db)?.compact(&space)?;
             println!("space `{space}` compacted");
         }
+        StoreCommand::BackfillMelody {
+            db,
+            media_dir,
+            space,
+            json,
+        } => backfill_melody(&db, media_dir, space, json)?,
+    }
+    Ok(())
+}
+
+fn backfill_melody(db: &Path, media_dir: Option<PathBuf>, space: String, json: bool) -> Result<()> {
+    // A mistyped path must not become a new, empty store.
+    if !db.join("db").is_dir() {
+        anyhow::bail!(
+            "no store at {} (no {} folder)",
+            db.display(),
+            db.join("db").display()
+        );
+    }
+    let mut opts = BackfillOptions::for_store(db);
+    opts.clip_space = space;
+    if let Some(dir) = media_dir {
+        opts.media_dir = dir;
+    }
+    let report = wave_ingest::backfill_melody(&open(db)?, &opts)
+        .with_context(|| format!("backfilling melody vectors in {}", db.display()))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for f in &report.failed {
+            eprintln!("failed: {}", f.error);
+        }
+        println!(
+            "melody backfill: {} done, {} skipped ({} had one, {} without a tune), {} failed",
+            report.filled,
+            report.skipped(),
+            report.already,
+            report.no_tune,
+            report.failed.len()
+        );
     }
     Ok(())
 }

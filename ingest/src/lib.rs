@@ -10,16 +10,20 @@
 //!
 //! Bad input is an [`IngestError`] naming the path and the reason, never a panic.
 
+pub mod backfill;
+pub mod blob;
 pub mod decode;
 pub mod discover;
 pub mod error;
 pub mod item;
 pub mod kind;
 pub mod manifest;
+pub mod melody;
 pub mod pipeline;
 pub mod segment;
 pub mod subtitles;
 
+pub use backfill::{backfill_melody, BackfillFailure, BackfillOptions, BackfillReport};
 pub use decode::audio::{
     decode_audio, decode_audio_with, Audio, AudioOptions, ChannelMix, SILENCE_PEAK,
 };

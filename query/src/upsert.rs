@@ -7,6 +7,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use wave_engine::embedder::Input;
 use wave_index::{Item, Modality, Write};
+use wave_ingest::melody::{clip_melody, ensure_melody_space, MELODY_SPACE};
 use wave_proto::v1 as pb;
 
 use crate::convert::{modality_from_pb, non_empty, span_from_pb};
@@ -21,18 +22,7 @@ pub struct Upload {
     pub data: Vec<u8>,
 }
 
-/// The kept copy of uploaded media with this sha256, if the server has it.
-pub(crate) fn stored_blob(media_dir: &Path, hex: &str) -> Option<PathBuf> {
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let dir = media_dir.join(hex);
-    std::fs::read_dir(&dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.is_file())
-}
+pub(crate) use wave_ingest::blob::stored_blob;
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> QueryError {
     move |source| QueryError::Io { context, source }
@@ -77,11 +67,20 @@ impl Searcher {
         }
         let mut items = Vec::with_capacity(uploads.len());
         let mut work = Vec::with_capacity(uploads.len());
+        let mut melodies = Vec::with_capacity(uploads.len());
         for up in uploads {
             let (item, todo) = self.prepare(up)?;
+            // Media with a tune also gets its melody vector, computed as ingest does.
+            melodies.push(match &todo {
+                ToEmbed::Model(input) => clip_melody(input),
+                _ => None,
+            });
             items.push(item);
             work.push(todo);
             check_deadline(deadline)?;
+        }
+        if melodies.iter().any(Option::is_some) {
+            ensure_melody_space(&self.store)?;
         }
         let inputs: Vec<Input> = work
             .iter()
@@ -97,7 +96,7 @@ impl Searcher {
         }
         .into_iter();
         let mut writes = Vec::with_capacity(items.len());
-        for (mut item, todo) in items.into_iter().zip(work) {
+        for ((mut item, todo), melody) in items.into_iter().zip(work).zip(melodies) {
             let vector = match todo {
                 ToEmbed::Given(v) => Some(v),
                 ToEmbed::Model(_) => {
@@ -106,9 +105,10 @@ impl Searcher {
                 }
                 ToEmbed::Nothing => None,
             };
-            let vectors = vector
+            let mut vectors: Vec<(String, Vec<f32>)> = vector
                 .map(|v| vec![(self.cfg.space.clone(), v)])
                 .unwrap_or_default();
+            vectors.extend(melody.map(|m| (MELODY_SPACE.to_string(), m)));
             writes.push(Write { item, vectors });
         }
         check_deadline(deadline)?;

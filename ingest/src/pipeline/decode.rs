@@ -242,7 +242,8 @@ impl<'g> Planner<'_, 'g> {
                 )?;
                 check_clip_complete(path, &v, clip, opts.fps)?;
                 let all = 0..v.num_frames();
-                let (modality, input) = self.video_input(&v, all, clip);
+                // This decode starts at the clip, and so does its audio.
+                let (modality, input) = self.video_input(&v, all, clip, clip.start);
                 self.send_clip(clip.index, modality, input, out);
                 if out.closed {
                     break;
@@ -270,18 +271,20 @@ impl<'g> Planner<'_, 'g> {
                     reason: format!("no frame in [{:.2}, {:.2}] s", clip.start, clip.end),
                 }));
             }
-            let (modality, input) = self.video_input(&v, range, clip);
+            let (modality, input) = self.video_input(&v, range, clip, 0.0);
             self.send_clip(clip.index, modality, input, out);
         }
         Ok(())
     }
 
-    /// The embedder input for frames `range` of `v` (and its audio over the clip).
+    /// The embedder input for frames `range` of `v` (and its audio over the clip, whose first
+    /// sample is at `audio_start` seconds of the file).
     fn video_input(
         &self,
         v: &Video,
         range: std::ops::Range<usize>,
         clip: &ClipSpan,
+        audio_start: f64,
     ) -> (Modality, Input) {
         let picks = thin(range, self.ctx.cfg.max_clip_frames);
         let mut data = Vec::with_capacity(picks.len() * v.width * v.height * 3);
@@ -301,7 +304,9 @@ impl<'g> Planner<'_, 'g> {
             (Some(audio), VideoKind::AudioVideo) => (
                 Modality::AudioVideo,
                 Input::AudioVideo {
-                    pcm: audio.between(clip.start, clip.end).to_vec(),
+                    pcm: audio
+                        .between(clip.start - audio_start, clip.end - audio_start)
+                        .to_vec(),
                     sample_rate: TARGET_RATE,
                     frames,
                     prompt: None,
@@ -387,7 +392,11 @@ impl<'g> Planner<'_, 'g> {
 
     fn send_clip(&self, index: usize, modality: Modality, input: Input, out: &mut Out<'_, 'g>) {
         let slot = self.ctx.gauge.acquire();
-        let melody = super::melody::clip_melody(&input);
+        let melody = if self.ctx.cfg.melody_vectors {
+            crate::melody::clip_melody(&input)
+        } else {
+            None
+        };
         out.send(Msg::Clip(ClipPayload {
             label: self.label.clone(),
             index,

@@ -17,10 +17,12 @@
 mod decode;
 mod embed;
 pub mod hash;
-pub mod melody;
 mod msg;
 pub mod report;
 mod write;
+
+/// Kept here too: the melody side used to live under the pipeline.
+pub use crate::melody;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -71,6 +73,10 @@ pub struct PipelineConfig {
     /// Vector space of the file-level records of media cut into several clips (the mean of
     /// their clips). Default `wave-file`.
     pub file_space: String,
+    /// Write a `melody` vector for every audio / audio-video clip with a tune. Default on; off
+    /// gives a store as wave wrote them before melody vectors (`wave store backfill-melody`
+    /// adds them later).
+    pub melody_vectors: bool,
 }
 
 impl Default for PipelineConfig {
@@ -88,6 +94,7 @@ impl Default for PipelineConfig {
             max_clip_frames: MAX_CLIP_FRAMES,
             space: "wave".into(),
             file_space: "wave-file".into(),
+            melody_vectors: true,
         }
     }
 }
@@ -182,7 +189,9 @@ pub fn ingest_items<B: Backend>(
     let params = SpaceParams::new(embedder.dim());
     store.create_space(&cfg.space, params)?;
     store.create_space(&cfg.file_space, params)?;
-    store.create_space(melody::MELODY_SPACE, SpaceParams::new(melody::melody_dim()))?;
+    if cfg.melody_vectors {
+        melody::ensure_melody_space(store)?;
+    }
 
     let gauge = msg::Gauge::default();
     let ctx = decode::DecodeCtx {
