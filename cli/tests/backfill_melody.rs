@@ -1,9 +1,10 @@
 //! `wave store backfill-melody` as users run it: a store written without melody vectors (bulk
 //! ingest with them switched off, and an API upload whose melody vector is dropped through the
 //! index API) gains them from the real binary — the same vectors ingest makes today — while a
-//! clip whose source file is gone is reported by name and the others are still filled; nothing
-//! else stored changes, a second run writes nothing, and a hum search then finds the clips by
-//! their tune. Real RocksDB, real ffmpeg, the tiny golden model.
+//! clip whose source file is gone, and one whose file now holds junk, are reported by name and
+//! the others are still filled; nothing else stored changes, a second run writes nothing, and a
+//! hum search then finds the clips by their tune. Real RocksDB, real ffmpeg, the tiny golden
+//! model.
 
 use std::collections::BTreeMap;
 use std::f32::consts::TAU;
@@ -249,6 +250,8 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
     std::fs::write(media.join("notes.txt"), "a note about tunes").unwrap();
     let gone = media.join("gone.wav");
     std::fs::write(&gone, wav(&play(RISING, 294.0, 90.0, true, 8))).unwrap();
+    let spoiled = media.join("spoiled.wav");
+    std::fs::write(&spoiled, wav(&play(ZIGZAG, 349.0, 100.0, true, 10))).unwrap();
 
     // A store as wave wrote them before melody vectors.
     let db = tmp.path().join("db");
@@ -291,23 +294,34 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
     let before = snapshot(&store);
     drop(searcher);
     drop(store);
+    // After ingest, one source disappears and another is overwritten with junk.
     std::fs::remove_file(&gone).unwrap();
+    std::fs::write(&spoiled, b"RIFF this is not audio any more").unwrap();
 
     let first = backfill(&db, &[]);
     let (stdout, stderr) = (text(&first.stdout), text(&first.stderr));
     assert!(first.status.success(), "{stdout}\n{stderr}");
     assert_eq!(
         stdout.trim(),
-        "melody backfill: 5 done, 1 skipped (0 had one, 1 without a tune), 1 failed",
+        "melody backfill: 5 done, 1 skipped (0 had one, 1 without a tune), 2 failed",
         "{stderr}"
     );
-    let gone_line = stderr
+    let failures: Vec<&str> = stderr
         .lines()
-        .find(|l| l.starts_with("failed:"))
-        .unwrap_or_else(|| panic!("a failure line: {stderr}"));
+        .filter(|l| l.starts_with("failed:"))
+        .collect();
+    assert_eq!(failures.len(), 2, "{stderr}");
     assert!(
-        gone_line.contains("`gone.wav`") && gone_line.contains(&gone.display().to_string()),
-        "{gone_line}"
+        failures.iter().any(|l| l.contains("`gone.wav`")
+            && l.contains(&gone.display().to_string())
+            && l.contains("missing")),
+        "{stderr}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|l| l.contains("`spoiled.wav`") && l.contains(&spoiled.display().to_string())),
+        "{stderr}"
     );
 
     let store = open(&db);
@@ -326,7 +340,13 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
         let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-3, "{id}: norm {norm}");
     }
-    for id in ["gone.wav", "hiss.wav", "notes.txt", "long.mp4"] {
+    for id in [
+        "gone.wav",
+        "spoiled.wav",
+        "hiss.wav",
+        "notes.txt",
+        "long.mp4",
+    ] {
         assert_eq!(store.vector(MELODY_SPACE, id).unwrap(), None, "{id}");
     }
     // Everything else stored is as it was: records and their vectors.
@@ -354,13 +374,16 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
     assert_eq!(report["already"], 5, "{report}");
     assert_eq!(report["no_tune"], 1, "{report}");
     let failed = report["failed"].as_array().unwrap();
-    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed.len(), 2, "{report}");
     assert_eq!(failed[0]["id"], "gone.wav");
     assert_eq!(failed[0]["path"], gone.display().to_string().as_str());
+    assert_eq!(failed[1]["id"], "spoiled.wav");
+    assert_eq!(failed[1]["path"], spoiled.display().to_string().as_str());
     let store = open(&db);
     assert_eq!(store.seq(), seq, "the second run wrote nothing");
 
     // The vectors are those ingest makes with melody vectors on.
+    std::fs::remove_file(&spoiled).unwrap();
     let fresh = tmp.path().join("fresh");
     ingest(&media, &fresh, true);
     let fresh = open(&fresh);
