@@ -142,6 +142,7 @@ pub fn render_scene(
         bpm: scene.melody.as_ref().map(|m| m.bpm),
         held_out: scene.held_out.clone(),
         transpose_semitones: None,
+        hum_style: None,
         tempo_factor: None,
         notes: None,
         about: None,
@@ -201,7 +202,7 @@ pub fn render_scene(
         let mut r = item(
             "hum",
             Modality::Hum,
-            &format!("someone hums the {} tune", tune.name),
+            &format!("someone {} the {} tune", plan.style.verb(), tune.name),
         );
         r.id = plan.id.clone();
         r.path = Some(file);
@@ -215,11 +216,14 @@ pub fn render_scene(
             format!("melody:{}", tune.id),
             format!("melody_name:{}", tune.name),
             "modality:hum".into(),
+            format!("hum_style:{}", plan.style.word()),
         ];
-        r.key = Some(format!("{} {}", key_name(plan.tonic_hz), tune.mode));
-        r.tonic_hz = Some(plan.tonic_hz);
+        // What is heard: a whistle sounds octaves above the planned hum register.
+        r.key = Some(format!("{} {}", key_name(plan.sung_tonic_hz()), tune.mode));
+        r.tonic_hz = Some(plan.sung_tonic_hz());
         r.bpm = Some(plan.bpm);
-        r.transpose_semitones = Some(plan.transpose_semitones);
+        r.hum_style = Some(plan.style);
+        r.transpose_semitones = Some(plan.sung_transpose_semitones());
         r.tempo_factor = Some(plan.tempo_factor);
         r.notes = Some(
             hum.notes

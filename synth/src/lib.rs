@@ -31,6 +31,7 @@ mod speech;
 pub mod wav;
 pub mod world;
 
+pub use audio::scene_audio;
 pub use clip::{scene_frames, VideoFormat, SAMPLE_RATE};
 pub use error::{Result, SynthError};
 pub use generate::{

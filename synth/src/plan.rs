@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::melody::{tune_seconds, Tune};
 use crate::rng::Rng;
-use crate::scene::{HumPlan, MelodyPlay, Scene, Speech, Split, Thing};
+use crate::scene::{HumPlan, HumStyle, MelodyPlay, Scene, Speech, Split, Thing};
 use crate::speech::VOICES;
 use crate::world::{Background, Colour, Instrument, Kind, Motion};
 
@@ -377,7 +377,7 @@ fn draw_melody_scene(
     let tempo_factor = rng.uniform(0.8, 1.2);
     let hum_bpm = bpm * tempo_factor;
     let hum_start = rng.uniform(0.15, 0.35);
-    let hum = HumPlan {
+    let mut hum = HumPlan {
         id: format!("{id}.hum"),
         tune,
         tonic_hz: hum_tonic,
@@ -395,7 +395,15 @@ fn draw_melody_scene(
         ],
         snr_db: rng.uniform(12.0, 30.0),
         seed: rng.next_u64(),
+        style: HumStyle::Hum,
+        octaves_up: 0.0,
     };
+    // The style comes from a stream of its own, so the scene's draws stay as they were.
+    let mut style_rng = Rng::derive(hum.seed, "hum-style", 0);
+    hum.style = *style_rng.pick(&HumStyle::ALL);
+    if hum.style == HumStyle::Whistle {
+        hum.octaves_up = style_rng.uniform(1.0, 2.0);
+    }
     Scene {
         id: id.to_string(),
         split,

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::scene::{Split, Thing};
+use crate::scene::{HumStyle, Split, Thing};
 use crate::world::{Ambience, Background};
 
 /// How an item is presented.
@@ -88,6 +88,9 @@ pub struct Record {
     /// items with the same `melody`; `pair_of` is the scene it was made for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transpose_semitones: Option<f64>,
+    /// Hum only: how the tune is voiced (`hum`, `whistle` or `la_la`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hum_style: Option<HumStyle>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tempo_factor: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]

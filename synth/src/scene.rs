@@ -95,6 +95,42 @@ pub struct Speech {
     pub at_s: f64,
 }
 
+/// How a hum query voices its tune (issue 7: humming, whistling and singing "la la" all count
+/// as hums).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HumStyle {
+    /// A nasal "mm": a soft harmonic voice through low formants.
+    Hum,
+    /// A near-pure tone one to two octaves above the hum register, with breath noise.
+    Whistle,
+    /// A sung open "a", each note started by an "l".
+    LaLa,
+}
+
+impl HumStyle {
+    /// All styles, in the order they are drawn.
+    pub const ALL: [HumStyle; 3] = [HumStyle::Hum, HumStyle::Whistle, HumStyle::LaLa];
+
+    /// Tag and record word (`hum`, `whistle`, `la_la`).
+    pub fn word(self) -> &'static str {
+        match self {
+            HumStyle::Hum => "hum",
+            HumStyle::Whistle => "whistle",
+            HumStyle::LaLa => "la_la",
+        }
+    }
+
+    /// The verb captions use ("someone whistles the amber river tune"; "la la" is sung).
+    pub fn verb(self) -> &'static str {
+        match self {
+            HumStyle::Hum => "hums",
+            HumStyle::Whistle => "whistles",
+            HumStyle::LaLa => "sings",
+        }
+    }
+}
+
 /// A hum query: a tune hummed by a synthetic voice, transposed and at another tempo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HumPlan {
@@ -118,6 +154,23 @@ pub struct HumPlan {
     pub snr_db: f64,
     #[serde(skip)]
     pub seed: u64,
+    /// The voice. Drawn from its own stream (derived from `seed`), so every field above is
+    /// what it was before styles existed.
+    pub style: HumStyle,
+    /// Octaves the voice sounds above `tonic_hz` (0 except for whistles: 1 to 2).
+    pub octaves_up: f64,
+}
+
+impl HumPlan {
+    /// Tonic actually sounded, Hz (`tonic_hz` raised by `octaves_up`).
+    pub fn sung_tonic_hz(&self) -> f64 {
+        self.tonic_hz * 2f64.powf(self.octaves_up)
+    }
+
+    /// Semitones from the scene's tonic to the sounded one.
+    pub fn sung_transpose_semitones(&self) -> f64 {
+        self.transpose_semitones + 12.0 * self.octaves_up
+    }
 }
 
 /// A fully decided scene.

@@ -173,12 +173,13 @@ fn questions_have_one_answer_and_three_distractors() {
 }
 
 /// Fundamental frequency of `x` around sample `centre` by normalised autocorrelation over
-/// 80-700 Hz, taking the shortest lag whose peak is close to the best (avoids octave errors).
-fn pitch_at(x: &[f32], centre: usize, rate: f64) -> f64 {
+/// `lo_hz`-`hi_hz`, taking the shortest lag whose peak is close to the best (avoids octave
+/// errors).
+fn pitch_at(x: &[f32], centre: usize, rate: f64, (lo_hz, hi_hz): (f64, f64)) -> f64 {
     let win = 640;
     let start = centre.saturating_sub(win / 2);
     let frame = &x[start..(start + win).min(x.len())];
-    let (min_lag, max_lag) = ((rate / 700.0) as usize, (rate / 80.0) as usize);
+    let (min_lag, max_lag) = ((rate / hi_hz) as usize, (rate / lo_hz) as usize);
     let n = frame.len() - max_lag;
     let corr: Vec<f64> = (0..=max_lag)
         .map(|lag| {
@@ -207,6 +208,7 @@ fn hum_pitch_follows_its_tune_transposed() {
     let root = shared();
     let tunes = catalogue();
     let mut checked = 0;
+    let mut styles = BTreeSet::new();
     for split in ["train", "val", "test"] {
         let dir = root.join(split);
         let records = jsonl(&dir.join("corpus.jsonl"));
@@ -222,9 +224,29 @@ fn hum_pitch_follows_its_tune_transposed() {
                 scene["melody"], hum["melody"],
                 "a hum is of its scene's tune"
             );
+            // Voices sing in a hum register; whistles sound one to two octaves above it.
+            let style = str_field(hum, "hum_style");
+            let tonic = hum["tonic_hz"].as_f64().expect("tonic");
+            let (register, search) = match style {
+                "hum" | "la_la" => ((110.0, 220.0), (80.0, 700.0)),
+                "whistle" => ((220.0, 880.0), (300.0, 2400.0)),
+                other => panic!("hum style {other}"),
+            };
+            assert!(
+                (register.0 - 1e-6..=register.1 + 1e-6).contains(&tonic),
+                "{style} at tonic {tonic}"
+            );
+            assert!(
+                str_field(hum, "caption").starts_with(match style {
+                    "hum" => "someone hums",
+                    "whistle" => "someone whistles",
+                    _ => "someone sings",
+                }),
+                "{hum}"
+            );
+            styles.insert(style.to_string());
             let tempo = hum["tempo_factor"].as_f64().expect("tempo");
             assert!((0.8..=1.2).contains(&tempo), "{tempo}");
-            let tonic = hum["tonic_hz"].as_f64().expect("tonic");
             let shift = hum["transpose_semitones"].as_f64().expect("transpose");
             let scene_tonic = scene["tonic_hz"].as_f64().expect("scene tonic");
             assert!((12.0 * (tonic / scene_tonic).log2() - shift).abs() < 1e-9);
@@ -252,6 +274,7 @@ fn hum_pitch_follows_its_tune_transposed() {
                     &pcm.samples,
                     ((start + end) / 2.0 * 16_000.0) as usize,
                     16_000.0,
+                    search,
                 );
                 let cents = 1200.0 * (heard / hz).log2();
                 assert!(
@@ -264,4 +287,5 @@ fn hum_pitch_follows_its_tune_transposed() {
         }
     }
     assert!(checked >= 20, "only {checked} notes checked");
+    assert!(styles.len() >= 2, "styles heard: {styles:?}");
 }
