@@ -120,14 +120,17 @@ fn backfill_melody(db: &Path, media_dir: Option<PathBuf>, space: String, json: b
     if let Some(dir) = media_dir {
         opts.media_dir = dir;
     }
-    let report = wave_ingest::backfill_melody(&open(db)?, &opts)
+    // Failures are told as they happen; with --json they are in the report instead.
+    let mut tell = |f: &wave_ingest::BackfillFailure| {
+        if !json {
+            eprintln!("failed: {}", f.error);
+        }
+    };
+    let report = wave_ingest::backfill_melody_with(&open(db)?, &opts, &mut tell)
         .with_context(|| format!("backfilling melody vectors in {}", db.display()))?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        for f in &report.failed {
-            eprintln!("failed: {}", f.error);
-        }
         println!(
             "melody backfill: {} done, {} skipped ({} had one, {} without a tune), {} failed",
             report.filled,

@@ -80,9 +80,40 @@ pub fn backfill_melody(
     store: &Store,
     opts: &BackfillOptions,
 ) -> Result<BackfillReport, IndexError> {
-    let mut report = BackfillReport::default();
+    backfill_melody_with(store, opts, &mut |_| {})
+}
+
+/// [`backfill_melody`], telling `on_failure` about each item that fails as it happens (a long
+/// run need not wait for its report to say what went wrong).
+pub fn backfill_melody_with(
+    store: &Store,
+    opts: &BackfillOptions,
+    on_failure: &mut dyn FnMut(&BackfillFailure),
+) -> Result<BackfillReport, IndexError> {
+    let mut report = Reporter {
+        report: BackfillReport::default(),
+        on_failure,
+    };
+    fill(store, opts, &mut report)?;
+    Ok(report.report)
+}
+
+/// The report being built and who hears about failures.
+struct Reporter<'a> {
+    report: BackfillReport,
+    on_failure: &'a mut dyn FnMut(&BackfillFailure),
+}
+
+impl Reporter<'_> {
+    fn failed(&mut self, failure: BackfillFailure) {
+        (self.on_failure)(&failure);
+        self.report.failed.push(failure);
+    }
+}
+
+fn fill(store: &Store, opts: &BackfillOptions, out: &mut Reporter<'_>) -> Result<(), IndexError> {
     if store.space_params(&opts.clip_space).is_none() {
-        return Ok(report);
+        return Ok(());
     }
     ensure_melody_space(store)?;
     let mut reader = MediaReader::default();
@@ -96,15 +127,15 @@ pub fn backfill_melody(
         {
             continue;
         }
-        report.candidates += 1;
+        out.report.candidates += 1;
         if store.vector(MELODY_SPACE, &id)?.is_some() {
-            report.already += 1;
+            out.report.already += 1;
             continue;
         }
         let path = match media_path(&item, &opts.media_dir) {
             Ok(p) => p,
             Err(error) => {
-                report.failed.push(BackfillFailure {
+                out.failed(BackfillFailure {
                     id,
                     path: item.source.clone(),
                     error,
@@ -116,7 +147,7 @@ pub fn backfill_melody(
             Ok(Some(input)) => clip_melody(&input),
             Ok(None) => None,
             Err(e) => {
-                report.failed.push(BackfillFailure {
+                out.failed(BackfillFailure {
                     id: id.clone(),
                     path: Some(path.display().to_string()),
                     error: format!("item `{id}`: {e}"),
@@ -125,7 +156,7 @@ pub fn backfill_melody(
             }
         };
         let Some(melody) = melody else {
-            report.no_tune += 1;
+            out.report.no_tune += 1;
             continue;
         };
         let mut vectors = Vec::new();
@@ -137,11 +168,10 @@ pub fn backfill_melody(
         vectors.push((MELODY_SPACE.to_string(), melody));
         pending.push(Write { item, vectors });
         if pending.len() >= WRITE_BATCH {
-            write(store, &mut pending, &mut report)?;
+            write(store, &mut pending, out)?;
         }
     }
-    write(store, &mut pending, &mut report)?;
-    Ok(report)
+    write(store, &mut pending, out)
 }
 
 /// The file an item's media is read from: the kept upload, else its source path.
@@ -167,19 +197,19 @@ fn media_path(item: &Item, media_dir: &Path) -> Result<PathBuf, String> {
 fn write(
     store: &Store,
     pending: &mut Vec<Write>,
-    report: &mut BackfillReport,
+    out: &mut Reporter<'_>,
 ) -> Result<(), IndexError> {
     if pending.is_empty() {
         return Ok(());
     }
     let batch = std::mem::take(pending);
     match store.upsert(&batch) {
-        Ok(_) => report.filled += batch.len(),
+        Ok(_) => out.report.filled += batch.len(),
         Err(e) if is_item_error(&e) => {
             for w in batch {
                 match store.upsert(std::slice::from_ref(&w)) {
-                    Ok(_) => report.filled += 1,
-                    Err(e) if is_item_error(&e) => report.failed.push(BackfillFailure {
+                    Ok(_) => out.report.filled += 1,
+                    Err(e) if is_item_error(&e) => out.failed(BackfillFailure {
                         id: w.item.id.clone(),
                         path: w.item.source.clone(),
                         error: format!("item `{}`: the store refused it: {e}", w.item.id),

@@ -23,7 +23,9 @@ pub mod pipeline;
 pub mod segment;
 pub mod subtitles;
 
-pub use backfill::{backfill_melody, BackfillFailure, BackfillOptions, BackfillReport};
+pub use backfill::{
+    backfill_melody, backfill_melody_with, BackfillFailure, BackfillOptions, BackfillReport,
+};
 pub use decode::audio::{
     decode_audio, decode_audio_with, Audio, AudioOptions, ChannelMix, SILENCE_PEAK,
 };
