@@ -1,19 +1,19 @@
 //! `wave demo`: hum-to-find-video on the embedded defaults. Generates (or reuses) a demo
-//! library, ingests it, and serves the gRPC API and the web page from one process.
+//! library, ingests it, and serves the gRPC API and the web page on one port.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use wave_demo::{DemoLibrary, DemoPaths, GatewayConfig};
+use wave_demo::{DemoLibrary, DemoPaths, DemoServerConfig};
 use wave_engine::embedder::Embedder;
 use wave_engine::CpuBackend;
 use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{self, Failure, FileEvent, Outcome, Progress};
-use wave_query::{Model, Searcher, SearcherConfig, ServeOptions};
+use wave_query::{Model, Searcher, SearcherConfig};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -26,12 +26,10 @@ pub struct DemoArgs {
     /// Seed of the demo library.
     #[arg(long, default_value_t = wave_demo::DEFAULT_SEED)]
     seed: u64,
-    /// Address of the web page and its HTTP API (port 0 picks a free port).
+    /// Address of the web page, its HTTP API and wave's gRPC API, all on one port (gRPC calls
+    /// are told apart by their content type; port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
-    /// Address of the gRPC API (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:50051")]
-    grpc_addr: String,
     /// WAVE model directory. Default: `models/wave-tiny` of the wave checkout.
     #[arg(long, env = "WAVE_MODEL")]
     model: Option<PathBuf>,
@@ -120,57 +118,38 @@ async fn serve(
             .with_context(|| format!("loading the model from {}", model_dir.display()))?,
     );
     let searcher = Arc::new(Searcher::new(
-        store,
+        store.clone(),
         Some(model.clone()),
         SearcherConfig::new(&paths.store),
     )?);
-    let grpc = tokio::net::TcpListener::bind(&args.grpc_addr)
-        .await
-        .with_context(|| format!("binding {}", args.grpc_addr))?;
-    let http = tokio::net::TcpListener::bind(&args.addr)
+    let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
-    let grpc_addr = grpc.local_addr()?;
-    let page = format!("http://{}/", http.local_addr()?);
-    let router = wave_demo::router(
-        Arc::new(library),
-        GatewayConfig {
-            grpc_url: format!("http://{grpc_addr}"),
-            top_k: args.top_k,
-            timeout: Duration::from_secs(60),
-        },
-    )
-    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let bound = listener.local_addr()?;
+    let page = format!("{}/", wave_demo::server::local_url(bound));
 
-    // Scripts (and the tests) read the bound addresses from these lines.
-    println!("listening on {grpc_addr}");
+    // Scripts (and the tests) read the bound address from these lines: gRPC and the page
+    // share it.
+    println!("listening on {bound}");
     println!("demo on {page}");
-    eprintln!("demo: open {page} (model {}); Ctrl-C stops", model.name());
+    eprintln!(
+        "demo: open {page} (model {}); gRPC on the same port; Ctrl-C stops",
+        model.name()
+    );
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        crate::serve_cmd::shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let web = tokio::spawn(wave_demo::gateway::serve(
-        http,
-        router,
-        stopped(stop_rx.clone()),
-    ));
-    wave_query::serve(
+    wave_demo::server::serve(
+        listener,
         searcher,
-        grpc,
-        None,
-        ServeOptions::default(),
-        stopped(stop_rx),
+        Arc::new(library),
+        DemoServerConfig {
+            top_k: args.top_k,
+            ..DemoServerConfig::default()
+        },
+        crate::serve_cmd::shutdown_signal(),
     )
-    .await?;
-    web.await
-        .context("the web server task")?
-        .context("the web server")?;
+    .await
+    .context("the demo server")?;
+    store.flush().context("flushing the store")?;
     println!("stopped");
     Ok(())
 }

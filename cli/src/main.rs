@@ -48,7 +48,7 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Evaluate a model on a corpus split: retrieval, hum and QA metrics.
     Eval(eval_cmd::EvalArgs),
-    /// Hum-to-find-video: a demo library, the gRPC API and a web page, on the defaults.
+    /// Hum-to-find-video: a demo library, its web page and the gRPC API on one port.
     Demo(demo_cmd::DemoArgs),
 }
 

@@ -22,6 +22,8 @@ pub enum DemoError {
     Thumbnail { video: PathBuf, reason: String },
     #[error("ingesting the demo library: {0}")]
     Ingest(#[from] wave_ingest::pipeline::PipelineError),
+    #[error("the demo server: {0}")]
+    Serve(String),
     #[error("the demo library {path} has no videos: {reason}")]
     EmptyLibrary { path: PathBuf, reason: String },
 }

@@ -6,6 +6,8 @@
 //!   per (item, prompt, model) and a time budget; plus Embed, Upsert, Delete, Get, Stats.
 //! * [`service`]: the tonic `wave.v1.Wave` service over a [`Searcher`] with bearer-token auth,
 //!   a concurrency limit with back-pressure, per-request deadlines and metrics.
+//! * [`grpc_api`]: the services (Wave, health, reflection) with their layers and `/metrics`,
+//!   for tonic's server or mounted in an axum app beside other routes.
 //! * [`server`]: the process — gRPC with health and reflection, optional TLS, Prometheus
 //!   `/metrics`, graceful shutdown; [`message_limit`] answers oversized messages with
 //!   RESOURCE_EXHAUSTED and [`rpc_log`] logs one event per call.
@@ -14,6 +16,7 @@ pub mod cache;
 pub mod convert;
 pub mod error;
 pub mod fusion;
+pub mod grpc_api;
 pub mod hum;
 pub mod media;
 pub mod message_limit;
@@ -26,6 +29,7 @@ pub mod service;
 pub mod upsert;
 
 pub use error::QueryError;
+pub use grpc_api::GrpcApi;
 pub use model::Model;
 pub use searcher::{Searcher, SearcherConfig, DEFAULT_SPACE};
 pub use server::{serve, ServeOptions, TlsFiles};

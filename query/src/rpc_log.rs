@@ -86,7 +86,8 @@ impl Drop for CallRecord {
     }
 }
 
-/// The client's address, over TCP or TLS.
+/// The client's address, over TCP or TLS (tonic's server), or from axum's connect info (the
+/// API mounted in an axum app).
 fn peer<B>(request: &http::Request<B>) -> String {
     let ext = request.extensions();
     ext.get::<TcpConnectInfo>()
@@ -94,6 +95,10 @@ fn peer<B>(request: &http::Request<B>) -> String {
         .or_else(|| {
             ext.get::<TlsConnectInfo<TcpConnectInfo>>()
                 .and_then(|tls| tls.get_ref().remote_addr())
+        })
+        .or_else(|| {
+            ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0)
         })
         .map_or_else(|| "unknown".to_string(), |a| a.to_string())
 }

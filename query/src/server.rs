@@ -9,14 +9,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
-use wave_proto::v1::wave_server::WaveServer;
 
 use crate::error::QueryError;
+use crate::grpc_api::GrpcApi;
 use crate::message_limit::MessageLimitLayer;
-use crate::metrics::Metrics;
 use crate::rpc_log::RpcLogLayer;
 use crate::searcher::Searcher;
-use crate::service::{ServiceLimits, WaveService};
+use crate::service::ServiceLimits;
 
 /// PEM files of the server's certificate chain and private key.
 #[derive(Debug, Clone)]
@@ -59,25 +58,12 @@ pub async fn serve(
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), QueryError> {
-    let metrics = Arc::new(Metrics::default());
-    let service = WaveService::new(searcher.clone(), opts.limits.clone(), metrics.clone());
-    let wave = WaveServer::new(service)
-        .max_decoding_message_size(opts.max_message_bytes)
-        .max_encoding_message_size(opts.max_message_bytes);
-
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<WaveServer<WaveService>>().await;
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(wave_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let reflection_v1 = reflection()
-        .build_v1()
-        .map_err(|e| QueryError::Internal(format!("reflection: {e}")))?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(|e| QueryError::Internal(format!("reflection: {e}")))?;
+    let api = GrpcApi::new(
+        searcher.clone(),
+        opts.max_message_bytes,
+        opts.limits.clone(),
+    )
+    .await?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -89,21 +75,7 @@ pub async fn serve(
     };
 
     let metrics_task = metrics_listener.map(|listener| {
-        let app = axum::Router::new().route(
-            "/metrics",
-            axum::routing::get({
-                let (metrics, searcher) = (metrics.clone(), searcher.clone());
-                move || {
-                    let (metrics, searcher) = (metrics.clone(), searcher.clone());
-                    async move {
-                        let body = tokio::task::spawn_blocking(move || metrics.render(&searcher))
-                            .await
-                            .unwrap_or_default();
-                        ([("content-type", "text/plain; version=0.0.4")], body)
-                    }
-                }
-            }),
-        );
+        let app = api.metrics_router();
         let stop = stopped(stop_rx.clone());
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -123,23 +95,17 @@ pub async fn serve(
     let mut builder = builder
         .layer(RpcLogLayer)
         .layer(MessageLimitLayer::new(opts.max_message_bytes));
+    let routes = api.routes();
     let grpc_stop = {
-        let health = health.clone();
         let stop = stopped(stop_rx.clone());
         async move {
             stop.await;
             tracing::info!("shutting down: refusing new requests, finishing those in progress");
-            health.set_not_serving::<WaveServer<WaveService>>().await;
-            health
-                .set_service_status("", tonic_health::ServingStatus::NotServing)
-                .await;
+            api.set_not_serving().await;
         }
     };
     builder
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(wave)
+        .add_routes(routes)
         .serve_with_incoming_shutdown(
             // Without TCP_NODELAY small responses wait for delayed ACKs (~40 ms a request).
             TcpIncoming::from(grpc).with_nodelay(Some(true)),
