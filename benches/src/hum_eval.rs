@@ -1,8 +1,13 @@
 //! Hum → video evaluation on the synthetic corpus (issue 7): ingests the audio-video library
-//! of a validation and a test split, searches it with every held-out hum through the real hum
+//! of a validation and a test source, searches it with every held-out hum through the real hum
 //! search (WAVE + melody spaces) at a grid of melody weights, picks the weight with the best
 //! MRR on validation, and reports top-1, top-10 and MRR on test for melody alone (weight 1),
-//! WAVE alone (weight 0) and fused (the chosen weight).
+//! WAVE alone (weight 0) and fused (the chosen weight), over all hums and per hum style
+//! (hum, whistle, "la la").
+//!
+//! A source is a split folder (`DIR/val`) or a whole corpus (`DIR`, with train/val/test): then
+//! every split's audio-video clips are the library and every split's hums the queries, as in
+//! the demo (`wave demo` serves `wave synth --seed 7 --count 100` that way).
 //!
 //! `cargo run --release -p wave-benches --bin hum-eval -- --val DIR/val --test DIR/test
 //!  --work /tmp/hum-eval --model models/wave-tiny [--json]` (splits from `wave synth`).
@@ -23,10 +28,11 @@ use wave_query::{pb, Model, Searcher, SearcherConfig};
 
 #[derive(Parser)]
 struct Args {
-    /// Validation split folder (corpus.jsonl, manifest.jsonl, media/): chooses the weight.
+    /// Validation source: a split folder (corpus.jsonl, manifest.jsonl, media/) or a corpus
+    /// folder holding train/val/test. Chooses the weight.
     #[arg(long)]
     val: PathBuf,
-    /// Test split folder: the reported numbers.
+    /// Test source (split or corpus folder): the reported numbers.
     #[arg(long)]
     test: PathBuf,
     /// Where the stores go (reused: ingest skips what is already stored).
@@ -46,6 +52,8 @@ struct HumCase {
     id: String,
     path: PathBuf,
     targets: Vec<String>,
+    /// `hum`, `whistle` or `la_la` (corpora from before styles: `hum`).
+    style: String,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -64,32 +72,68 @@ fn read_jsonl(path: &Path) -> Result<Vec<Value>> {
         .collect()
 }
 
-/// Ingests the split's audio-video items (the video library hums search) into `work/<name>`.
+/// The split folders of a source: itself when it holds a `corpus.jsonl`, else its
+/// train/val/test folders (a whole corpus).
+fn split_dirs(source: &Path) -> Result<Vec<PathBuf>> {
+    if source.join("corpus.jsonl").is_file() {
+        return Ok(vec![source.to_path_buf()]);
+    }
+    let splits: Vec<PathBuf> = ["train", "val", "test"]
+        .iter()
+        .map(|s| source.join(s))
+        .filter(|d| d.join("corpus.jsonl").is_file())
+        .collect();
+    if splits.is_empty() {
+        bail!(
+            "{} is neither a split folder (corpus.jsonl) nor a corpus (train/val/test)",
+            source.display()
+        );
+    }
+    Ok(splits)
+}
+
+/// Store folder name of a source: its last two path components (`s7-val`, `hum-eval-s7`), so
+/// different corpora never share a store (their item ids repeat).
+fn source_name(source: &Path) -> Result<String> {
+    let full = source
+        .canonicalize()
+        .with_context(|| format!("{}", source.display()))?;
+    let parts: Vec<String> = full
+        .components()
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(parts.into_iter().rev().collect::<Vec<_>>().join("-"))
+}
+
+/// Ingests the source's audio-video items (the video library hums search) into
+/// `work/<name>`.
 fn library(
-    split: &Path,
+    source: &Path,
     work: &Path,
     embedder: &Embedder<CpuBackend>,
     model_id: &str,
 ) -> Result<PathBuf> {
-    let name = split
-        .file_name()
-        .map_or("split".into(), |n| n.to_string_lossy().into_owned());
+    let name = source_name(source)?;
     let dir = work.join(&name);
     std::fs::create_dir_all(&dir)?;
     let manifest = dir.join("library.jsonl");
     let mut out = std::fs::File::create(&manifest)?;
-    for mut entry in read_jsonl(&split.join("manifest.jsonl"))? {
-        let is_av = entry["tags"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|x| x == "modality:audio_video"));
-        if !is_av {
-            continue;
+    for split in split_dirs(source)? {
+        for mut entry in read_jsonl(&split.join("manifest.jsonl"))? {
+            let is_av = entry["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x == "modality:audio_video"));
+            if !is_av {
+                continue;
+            }
+            let rel = entry["path"]
+                .as_str()
+                .context("an audio_video entry without a path")?;
+            entry["path"] = json!(split.join(rel).canonicalize()?.to_string_lossy());
+            writeln!(out, "{entry}")?;
         }
-        let rel = entry["path"]
-            .as_str()
-            .context("an audio_video entry without a path")?;
-        entry["path"] = json!(split.join(rel).canonicalize()?.to_string_lossy());
-        writeln!(out, "{entry}")?;
     }
     drop(out);
     let db = dir.join("db");
@@ -104,7 +148,7 @@ fn library(
     )?;
     store.flush()?;
     if !report.failed.is_empty() {
-        bail!("ingesting {}: {:?}", split.display(), report.failed);
+        bail!("ingesting {}: {:?}", source.display(), report.failed);
     }
     eprintln!(
         "{name}: {} ingested, {} already stored",
@@ -113,10 +157,18 @@ fn library(
     Ok(db)
 }
 
-fn hum_cases(split: &Path) -> Result<Vec<HumCase>> {
-    let corpus = read_jsonl(&split.join("corpus.jsonl"))?;
+fn hum_cases(source: &Path) -> Result<Vec<HumCase>> {
+    let mut corpus = vec![];
+    for split in split_dirs(source)? {
+        for r in read_jsonl(&split.join("corpus.jsonl"))? {
+            corpus.push((split.clone(), r));
+        }
+    }
     let mut by_melody: HashMap<u64, Vec<String>> = HashMap::new();
-    for r in corpus.iter().filter(|r| r["modality"] == "audio_video") {
+    for (_, r) in corpus
+        .iter()
+        .filter(|(_, r)| r["modality"] == "audio_video")
+    {
         if let Some(m) = r["melody"].as_u64() {
             by_melody
                 .entry(m)
@@ -125,12 +177,13 @@ fn hum_cases(split: &Path) -> Result<Vec<HumCase>> {
         }
     }
     let mut cases = vec![];
-    for r in corpus.iter().filter(|r| r["modality"] == "hum") {
+    for (split, r) in corpus.iter().filter(|(_, r)| r["modality"] == "hum") {
         let melody = r["melody"].as_u64().context("a hum without a melody id")?;
         cases.push(HumCase {
             id: r["id"].as_str().unwrap_or_default().to_string(),
             path: split.join(r["path"].as_str().context("a hum without a path")?),
             targets: by_melody.get(&melody).cloned().unwrap_or_default(),
+            style: r["hum_style"].as_str().unwrap_or("hum").to_string(),
         });
     }
     Ok(cases)
@@ -190,6 +243,12 @@ fn main() -> Result<()> {
     let model_id = pipeline::model_id(&args.model)?;
     let embedder = Embedder::<CpuBackend>::load(&args.model, &Default::default())?;
     let model = Arc::new(Model::load(&args.model)?);
+    if source_name(&args.val)? == source_name(&args.test)? {
+        bail!(
+            "--val and --test are the same source ({}): the weight must be chosen elsewhere",
+            args.test.display()
+        );
+    }
     let mut searchers = vec![];
     for split in [&args.val, &args.test] {
         let db = library(split, &args.work, &embedder, &model_id)?;
@@ -230,36 +289,53 @@ fn main() -> Result<()> {
         ("WAVE alone", 0.0),
         ("fused", chosen),
     ];
+    // Styles in the order the generator lists them; corpora from before styles have only hums.
+    let styles: Vec<&str> = ["hum", "whistle", "la_la"]
+        .into_iter()
+        .filter(|st| test_cases.iter().any(|c| c.style == *st))
+        .collect();
     let mut table = vec![];
     for (name, w) in rows {
-        let s = scores(&ranks(test, test_cases, w, *test_size)?);
-        table.push((name, w, s));
+        let r = ranks(test, test_cases, w, *test_size)?;
+        table.push((name, w, "all".to_string(), r.len(), scores(&r)));
+        for st in &styles {
+            let of_style: Vec<Option<usize>> = r
+                .iter()
+                .zip(test_cases)
+                .filter(|(_, c)| c.style == *st)
+                .map(|(x, _)| *x)
+                .collect();
+            table.push((name, w, st.to_string(), of_style.len(), scores(&of_style)));
+        }
     }
     if args.json {
         let out = json!({
             "model": model.name(),
+            "val": args.val, "test": args.test,
             "val_hums": val_cases.len(), "test_hums": test_cases.len(),
             "val_library": val_size, "test_library": test_size,
             "chosen_melody_weight": chosen,
             "val_sweep": sweep.iter().map(|(w, s)| json!({"melody_weight": w, "top1": s.top1, "top10": s.top10, "mrr": s.mrr})).collect::<Vec<_>>(),
-            "test": table.iter().map(|(n, w, s)| json!({"ranking": n, "melody_weight": w, "top1": s.top1, "top10": s.top10, "mrr": s.mrr})).collect::<Vec<_>>(),
+            "test_results": table.iter().map(|(n, w, st, count, s)| json!({"ranking": n, "melody_weight": w, "hum_style": st, "hums": count, "top1": s.top1, "top10": s.top10, "mrr": s.mrr})).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "model {}; melody weight chosen on val: {chosen:.2}",
-            model.name()
+            "model {}; melody weight chosen on val ({}): {chosen:.2}",
+            model.name(),
+            args.val.display()
         );
         println!(
-            "test: {} hums, {} audio-video items",
+            "test ({}): {} hums, {} audio-video items",
+            args.test.display(),
             test_cases.len(),
             test_size
         );
-        println!("| ranking | melody weight | top-1 | top-10 | MRR |");
-        println!("|---|---|---|---|---|");
-        for (name, w, s) in table {
+        println!("| ranking | hums | melody weight | top-1 | top-10 | MRR |");
+        println!("|---|---|---|---|---|---|");
+        for (name, w, st, count, s) in table {
             println!(
-                "| {name} | {w:.2} | {:.3} | {:.3} | {:.3} |",
+                "| {name} | {st} ({count}) | {w:.2} | {:.3} | {:.3} | {:.3} |",
                 s.top1, s.top10, s.mrr
             );
         }
