@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use wave_synth::scene::HumStyle;
 use wave_synth::{generate, CorpusSize, SynthOptions};
 
 #[derive(Args)]
@@ -33,9 +34,20 @@ pub struct SynthArgs {
     /// Video frames per second.
     #[arg(long, default_value_t = 8)]
     fps: u32,
+    /// Voices of the hum queries, comma-separated: hum, whistle, la_la (default: all three;
+    /// `hum` alone gives the corpus of generators before styles existed).
+    #[arg(long, value_delimiter = ',', value_parser = parse_hum_style)]
+    hum_styles: Option<Vec<HumStyle>>,
     /// Print the corpus summary (corpus.json) on stdout.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_hum_style(s: &str) -> std::result::Result<HumStyle, String> {
+    HumStyle::ALL
+        .into_iter()
+        .find(|h| h.word() == s)
+        .ok_or_else(|| format!("unknown hum style {s:?} (expected hum, whistle or la_la)"))
 }
 
 fn parse_size(s: &str) -> std::result::Result<CorpusSize, String> {
@@ -49,6 +61,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
         force: args.force,
         frame_side: args.frame_side,
         fps: args.fps,
+        hum_styles: args.hum_styles.unwrap_or_else(|| HumStyle::ALL.to_vec()),
         ..SynthOptions::new(args.seed, &args.out)
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

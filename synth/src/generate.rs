@@ -14,9 +14,9 @@ use crate::clip::{render_scene, VideoFormat, SAMPLE_RATE};
 use crate::encode::check_ffmpeg;
 use crate::error::{Result, SynthError};
 use crate::melody::{catalogue, Tune};
-use crate::plan::{draw_scene, is_melody_scene, HoldOuts, Timing};
+use crate::plan::{draw_scene, is_melody_scene, restrict_style, HoldOuts, Timing};
 use crate::record::{ManifestEntry, Record};
-use crate::scene::{Scene, Split};
+use crate::scene::{HumStyle, Scene, Split};
 use crate::speech::check_espeak;
 use crate::world::{Ambience, Background, Colour, Instrument, Kind, Motion};
 
@@ -80,6 +80,8 @@ pub struct SynthOptions {
     /// Frame side in pixels (square frames).
     pub frame_side: usize,
     pub fps: u32,
+    /// The voices hum queries are performed in (all three by default).
+    pub hum_styles: Vec<HumStyle>,
 }
 
 impl SynthOptions {
@@ -93,6 +95,7 @@ impl SynthOptions {
             force: false,
             frame_side: 112,
             fps: 8,
+            hum_styles: HumStyle::ALL.to_vec(),
         }
     }
 
@@ -112,6 +115,11 @@ impl SynthOptions {
 
     fn validate(&self) -> Result<()> {
         self.scenes_per_split()?;
+        if self.hum_styles.is_empty() {
+            return Err(SynthError::InvalidArgument(
+                "at least one hum style is needed".into(),
+            ));
+        }
         if !(16..=1024).contains(&self.frame_side) || !self.frame_side.is_multiple_of(2) {
             return Err(SynthError::InvalidArgument(format!(
                 "frame side must be even and within 16..=1024, got {}",
@@ -204,7 +212,7 @@ pub fn plan(opts: &SynthOptions) -> Result<Plan> {
     for (split, count) in Split::ALL.into_iter().zip(opts.scenes_per_split()?) {
         let mut melody_index = 0;
         for index in 0..count {
-            scenes.push(draw_scene(
+            let mut scene = draw_scene(
                 opts.seed,
                 split,
                 index,
@@ -212,7 +220,11 @@ pub fn plan(opts: &SynthOptions) -> Result<Plan> {
                 &tunes,
                 &holdouts,
                 timing,
-            ));
+            );
+            for hum in &mut scene.hums {
+                restrict_style(hum, &opts.hum_styles);
+            }
+            scenes.push(scene);
             if is_melody_scene(index) {
                 melody_index += 1;
             }

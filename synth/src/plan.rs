@@ -133,6 +133,22 @@ pub fn combos(scene: &Scene) -> Vec<Combo> {
     out
 }
 
+/// Redraws `hum`'s style from `allowed` if its own is not among them, from a stream of its
+/// own: hums already in an allowed style stay exactly as they are (with `allowed` = hum only,
+/// the corpus is the one the generator wrote before it had styles).
+pub fn restrict_style(hum: &mut HumPlan, allowed: &[HumStyle]) {
+    if allowed.contains(&hum.style) || allowed.is_empty() {
+        return;
+    }
+    let mut rng = Rng::derive(hum.seed, "hum-style-allowed", 0);
+    hum.style = *rng.pick(allowed);
+    hum.octaves_up = if hum.style == HumStyle::Whistle {
+        rng.uniform(1.0, 2.0)
+    } else {
+        0.0
+    };
+}
+
 /// Fixed timing of every clip.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timing {

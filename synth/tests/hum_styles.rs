@@ -37,3 +37,53 @@ fn about_a_third_of_the_hums_are_each_style() {
         }
     }
 }
+
+#[test]
+fn hum_styles_can_be_restricted_without_touching_anything_else() {
+    let mut all = SynthOptions::new(5, std::env::temp_dir().join("unused-hum-styles"));
+    all.count = Some(200);
+    let every = plan(&all).expect("plan");
+    let mut only_hum = all.clone();
+    only_hum.hum_styles = vec![HumStyle::Hum];
+    let hummed = plan(&only_hum).expect("plan");
+    assert_eq!(every.scenes.len(), hummed.scenes.len());
+    let mut restyled = 0;
+    for (a, b) in every.scenes.iter().zip(&hummed.scenes) {
+        assert_eq!(a.hums.len(), b.hums.len());
+        for (ha, hb) in a.hums.iter().zip(&b.hums) {
+            assert_eq!(hb.style, HumStyle::Hum);
+            assert_eq!(hb.octaves_up, 0.0);
+            if ha.style == HumStyle::Hum {
+                assert_eq!(ha, hb, "a hum already hummed is unchanged");
+            } else {
+                restyled += 1;
+                let reset = wave_synth::scene::HumPlan {
+                    style: HumStyle::Hum,
+                    octaves_up: 0.0,
+                    ..ha.clone()
+                };
+                assert_eq!(&reset, hb, "only the style changes");
+            }
+        }
+        let strip = |s: &wave_synth::scene::Scene| wave_synth::scene::Scene {
+            hums: Vec::new(),
+            ..s.clone()
+        };
+        assert_eq!(strip(a), strip(b), "the scene itself is unchanged");
+    }
+    assert!(restyled > 0);
+
+    let mut whistles = all.clone();
+    whistles.hum_styles = vec![HumStyle::Whistle];
+    let p = plan(&whistles).expect("plan");
+    assert!(p
+        .scenes
+        .iter()
+        .flat_map(|s| &s.hums)
+        .all(|h| h.style == HumStyle::Whistle && (1.0..=2.0).contains(&h.octaves_up)));
+
+    let mut none = all;
+    none.hum_styles.clear();
+    let err = plan(&none).unwrap_err().to_string();
+    assert!(err.contains("at least one hum style"), "{err}");
+}
