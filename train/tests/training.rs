@@ -147,11 +147,19 @@ fn bad_arguments_are_clear_errors() {
 fn a_second_stage_continues_from_the_first_stages_model() {
     let tmp = tempfile::tempdir().unwrap();
     let mut first = tiny(&tmp.path().join("stage1"));
-    first.steps = 24;
+    first.steps = 40;
     let stage1 = train(&first, |_| {}).unwrap();
+
+    // The second stage starts from exactly the first stage's weights.
+    let copied = wave_train::model_dir::copy_model(&first.out, &tmp.path().join("copy")).unwrap();
+    let saved =
+        wave_train::checkpoint::read_safetensors(&first.out.join("model.safetensors")).unwrap();
+    assert_eq!(copied, saved);
 
     let mut second = tiny(&tmp.path().join("stage2"));
     second.steps = 8;
+    // A learning rate too small to move the weights: the losses are the first stage's model's.
+    second.lr = 1e-7;
     second.init_from = Some(first.out.clone());
     // The model directory decides the sizes and tokenizer, whatever these options say.
     second.sizes.hidden = 64;
@@ -165,14 +173,14 @@ fn a_second_stage_continues_from_the_first_stages_model() {
         );
     }
     // Steps 0..8 draw the same tasks and batches in both runs: from the trained weights the
-    // loss starts well below where the fresh run started.
+    // loss is below where the fresh run started.
     let fresh: Vec<f32> = stage1.losses[..8].iter().map(|l| l.2).collect();
     let continued: Vec<f32> = stage2.losses.iter().map(|l| l.2).collect();
     for (a, b) in stage1.losses[..8].iter().zip(&stage2.losses) {
         assert_eq!(a.1, b.1, "same task at step {}", a.0);
     }
     assert!(
-        mean(&continued) < 0.9 * mean(&fresh),
+        mean(&continued) < mean(&fresh),
         "second stage started from scratch: {:.3} vs fresh {:.3}",
         mean(&continued),
         mean(&fresh)
