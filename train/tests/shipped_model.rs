@@ -76,6 +76,8 @@ fn the_shipped_model_is_small_and_complete() {
         "TRAINING.md",
         "loss.svg",
         "training-log.json",
+        "training-log-stage1.json",
+        "loss-stage1.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
