@@ -21,7 +21,9 @@ use wave_ingest::pipeline::{self, NoProgress, PipelineConfig};
 use wave_ingest::SegmentConfig;
 use wave_query::{pb, Model, Searcher, SearcherConfig, Upload};
 
-use tunes::{model_dir, noise, play, wav, FALLING, LEAPS, RATE, REPEATS, RISING, ZIGZAG};
+use tunes::{
+    hum_request, model_dir, noise, play, wav, FALLING, LEAPS, RATE, REPEATS, RISING, ZIGZAG,
+};
 
 /// `samples` padded with near-silence to exactly `seconds`.
 fn padded(mut samples: Vec<f32>, seconds: f32, seed: u64) -> Vec<f32> {
@@ -122,24 +124,6 @@ fn ingest(media: &Path, db: &Path, melody_vectors: bool) {
     )
     .unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-}
-
-fn hum_request(samples: &[f32]) -> pb::SearchRequest {
-    pb::SearchRequest {
-        query: Some(pb::Query {
-            input: Some(pb::query::Input::Audio(pb::Media {
-                data: wav(samples),
-                format: "wav".into(),
-            })),
-            prompt: String::new(),
-        }),
-        top_k: 5,
-        hum: Some(pb::HumSettings {
-            enable: true,
-            melody_weight: Some(1.0),
-        }),
-        ..Default::default()
-    }
 }
 
 #[test]

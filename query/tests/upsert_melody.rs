@@ -18,7 +18,7 @@ use wave_melody::MELODY_SPACE;
 use wave_query::pb::wave_client::WaveClient;
 use wave_query::{pb, Model, Searcher, SearcherConfig, ServeOptions};
 
-use tunes::{model_dir, noise, play, wav, FALLING, RATE, REPEATS, RISING, ZIGZAG};
+use tunes::{hum_request, model_dir, noise, play, wav, FALLING, RATE, REPEATS, RISING, ZIGZAG};
 
 fn hiss(seconds: f32, seed: u64) -> Vec<f32> {
     let mut rand = noise(seed);
@@ -68,24 +68,6 @@ fn item(header: pb::UpsertItem, data: &[u8]) -> Vec<pb::UpsertRequest> {
         }
     }
     parts
-}
-
-fn hum_search(samples: &[f32]) -> pb::SearchRequest {
-    pb::SearchRequest {
-        query: Some(pb::Query {
-            input: Some(pb::query::Input::Audio(pb::Media {
-                data: wav(samples),
-                format: "wav".into(),
-            })),
-            prompt: String::new(),
-        }),
-        top_k: 5,
-        hum: Some(pb::HumSettings {
-            enable: true,
-            melody_weight: Some(1.0),
-        }),
-        ..Default::default()
-    }
 }
 
 fn open(dir: &Path) -> Arc<Store> {
@@ -254,7 +236,7 @@ async fn upserted_media_gets_melody_vectors_and_hum_search_finds_it() {
     ];
     for (target, hum) in &hums {
         let found = client
-            .search(hum_search(hum))
+            .search(hum_request(hum))
             .await
             .unwrap_or_else(|s| panic!("hum search for {target}: {s:?}"))
             .into_inner();

@@ -177,6 +177,14 @@ const MODEL_FILES: [&str; 6] = [
     "chat_template.json",
 ];
 
+/// The error for an `--init-from` directory that lacks `missing`.
+pub fn not_a_model_dir(missing: std::path::PathBuf) -> TrainError {
+    TrainError::Data {
+        path: missing,
+        message: "not found: --init-from must be a model directory written by `wave train`".into(),
+    }
+}
+
 /// Copies the model directory `from` (configs and tokenizer) into `to` and returns its weights,
 /// checked against the layout its config asks for: the start of a second training stage.
 pub fn copy_model(from: &Path, to: &Path) -> Result<BTreeMap<String, HostTensor>, TrainError> {
@@ -184,12 +192,7 @@ pub fn copy_model(from: &Path, to: &Path) -> Result<BTreeMap<String, HostTensor>
     for name in MODEL_FILES {
         let src = from.join(name);
         if !src.is_file() {
-            return Err(TrainError::Data {
-                path: src,
-                message: "not found: --init-from must be a model directory written by \
-                          `wave train`"
-                    .into(),
-            });
+            return Err(not_a_model_dir(src));
         }
         std::fs::copy(&src, to.join(name)).map_err(|e| TrainError::io(&src, e))?;
     }

@@ -27,8 +27,8 @@ use crate::loss::{info_nce, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
 use crate::model_dir::{
-    copy_model, init_weights, read_configs, tensor_layout, trainable_names, write_config_files,
-    ModelSizes, SplitMix64,
+    copy_model, init_weights, not_a_model_dir, read_configs, tensor_layout, trainable_names,
+    write_config_files, ModelSizes, SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{media_of, pair, scenes_for, Side, Task};
@@ -149,12 +149,7 @@ impl TrainOptions {
         if let Some(model) = &self.init_from {
             let weights = model.join("model.safetensors");
             if !weights.is_file() {
-                return Err(TrainError::Data {
-                    path: weights,
-                    message: "not found: --init-from must be a model directory written by \
-                              `wave train`"
-                        .into(),
-                });
+                return Err(not_a_model_dir(weights));
             }
         }
         let train = self.data.join("train").join("corpus.jsonl");

@@ -93,3 +93,22 @@ pub fn wav(samples: &[f32]) -> Vec<u8> {
     }
     out
 }
+
+/// A hum search for `samples` (as WAV), melody space alone (weight 1), top 5.
+pub fn hum_request(samples: &[f32]) -> wave_query::pb::SearchRequest {
+    wave_query::pb::SearchRequest {
+        query: Some(wave_query::pb::Query {
+            input: Some(wave_query::pb::query::Input::Audio(wave_query::pb::Media {
+                data: wav(samples),
+                format: "wav".into(),
+            })),
+            prompt: String::new(),
+        }),
+        top_k: 5,
+        hum: Some(wave_query::pb::HumSettings {
+            enable: true,
+            melody_weight: Some(1.0),
+        }),
+        ..Default::default()
+    }
+}
