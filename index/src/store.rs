@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -57,6 +57,9 @@ pub struct Store {
     text: TextIndex,
     /// Serialises writers; holds the last acknowledged sequence number.
     writer: Mutex<u64>,
+    /// How many items the store holds: counted once on open, then kept by the writers
+    /// (changed only under `writer`, so it always matches the acknowledged `seq`).
+    item_count: AtomicUsize,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -190,6 +193,11 @@ impl Store {
             }
         };
         let text_fresh = text_fresh || text.num_docs() == 0 && text.committed_seq()? == 0;
+        let mut item_count = 0;
+        for entry in db.iterator_cf(layout::cf(&db, layout::CF_ITEMS), IteratorMode::Start) {
+            entry?;
+            item_count += 1;
+        }
 
         let store = Store {
             dir: dir.to_path_buf(),
@@ -198,6 +206,7 @@ impl Store {
             spaces: RwLock::new(BTreeMap::new()),
             text,
             writer: Mutex::new(seq),
+            item_count: AtomicUsize::new(item_count),
         };
         store.load_spaces()?;
         store.recover_text(seq, text_fresh)?;
@@ -615,10 +624,13 @@ impl Store {
         let mut tombstones: Vec<(String, u64)> = vec![];
         let mut inserts: BTreeMap<String, Vec<PendingInsert>> = BTreeMap::new();
         let mut text_changes: Vec<(String, Option<Item>)> = vec![];
+        let mut new_items = 0;
         for (w, vs) in writes.iter().zip(unit_vectors) {
             let id = &w.item.id;
             let mut had_text = false;
-            if let Some(old) = self.db.get_cf(items_cf, id.as_bytes())? {
+            let old = self.db.get_cf(items_cf, id.as_bytes())?;
+            new_items += usize::from(old.is_none());
+            if let Some(old) = old {
                 let (old, old_points) =
                     Item::from_record_with_points(Self::decode_item(id.as_bytes(), &old)?);
                 had_text = old.has_text();
@@ -679,6 +691,7 @@ impl Store {
         );
         self.db.write_opt(batch, &self.write_opts())?;
         *seq_guard = seq;
+        self.item_count.fetch_add(new_items, Ordering::Relaxed);
 
         // Durable: now make it visible.
         for (s, p) in &tombstones {
@@ -725,7 +738,9 @@ impl Store {
         let mut tombstones = vec![];
         let mut text_changes = vec![];
         let mut deleted = 0;
-        for id in ids {
+        // An id named twice is deleted (and counted) once.
+        let mut seen = HashSet::new();
+        for id in ids.iter().filter(|id| seen.insert(**id)) {
             let Some(old) = self.db.get_cf(self.cf(layout::CF_ITEMS), id.as_bytes())? else {
                 continue;
             };
@@ -751,6 +766,7 @@ impl Store {
         );
         self.db.write_opt(batch, &self.write_opts())?;
         *seq_guard = seq;
+        self.item_count.fetch_sub(deleted, Ordering::Relaxed);
         for (s, p) in tombstones {
             if let Some(space) = spaces.get(&s) {
                 space.set_point(&mut space.points.write(), p as usize, None);
@@ -1059,7 +1075,9 @@ impl Store {
     }
 
     pub fn stats(&self) -> Result<Stats, IndexError> {
-        let seq = *self.writer.lock();
+        let writer = self.writer.lock();
+        let (seq, items) = (*writer, self.item_count.load(Ordering::Relaxed));
+        drop(writer);
         let spaces = self
             .spaces
             .read()
@@ -1073,7 +1091,7 @@ impl Store {
             })
             .collect();
         Ok(Stats {
-            items: self.item_ids()?.len(),
+            items,
             seq,
             text_docs: self.text.num_docs(),
             spaces,

@@ -41,6 +41,30 @@ fn top1(store: &Store, v: &[f32]) -> String {
 }
 
 #[test]
+fn item_count_follows_upserts_and_deletes_and_matches_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(dir.path());
+        fill(&store, 20, 3);
+        assert_eq!(store.stats().unwrap().items, 20);
+        // Replacing v0..v4 adds nothing; v20 and v21 are new.
+        let more = clustered(7, DIM, 7, 0.1, 4);
+        let writes: Vec<_> = (0..5)
+            .chain(20..22)
+            .zip(more)
+            .map(|(i, v)| write(&format!("v{i}"), "wave", v))
+            .collect();
+        store.upsert(&writes).unwrap();
+        assert_eq!(store.stats().unwrap().items, 22);
+        // An id named twice and an unknown one: two items go.
+        assert_eq!(store.delete(&["v1", "v1", "v2", "nope"]).unwrap(), 2);
+        assert_eq!(store.stats().unwrap().items, 20);
+        assert_eq!(store.item_ids().unwrap().len(), 20);
+    }
+    assert_eq!(open(dir.path()).stats().unwrap().items, 20);
+}
+
+#[test]
 fn upserts_replace_and_deletes_remove_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let data;
