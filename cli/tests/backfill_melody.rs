@@ -92,6 +92,13 @@ fn snapshot(store: &Store) -> BTreeMap<String, (Item, Vectors)> {
     all
 }
 
+/// A space's (live, tombstoned) points.
+fn points(store: &Store, space: &str) -> (usize, usize) {
+    let stats = store.stats().unwrap();
+    let s = stats.spaces.iter().find(|s| s.name == space).unwrap();
+    (s.live, s.tombstones)
+}
+
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
@@ -191,6 +198,7 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
         .unwrap();
     assert_eq!(store.vector(MELODY_SPACE, "song").unwrap(), None);
     let before = snapshot(&store);
+    let wave_points_before = points(&store, "wave");
     drop(searcher);
     drop(store);
     // After ingest, one source disappears and another is overwritten with junk.
@@ -248,7 +256,9 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
     ] {
         assert_eq!(store.vector(MELODY_SPACE, id).unwrap(), None, "{id}");
     }
-    // Everything else stored is as it was: records and their vectors.
+    // Everything else stored is as it was: records and their vectors, and the clip space's
+    // graph (no vector was re-inserted there).
+    assert_eq!(points(&store, "wave"), wave_points_before);
     let after = snapshot(&store);
     assert_eq!(
         before.keys().collect::<Vec<_>>(),

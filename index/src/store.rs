@@ -149,6 +149,40 @@ fn chunk_key(space: &str, chunk: u32) -> Vec<u8> {
     k
 }
 
+/// Makes a durable write visible to searches: its replaced points leave the spaces' filters,
+/// its new points join them and their graphs.
+fn show_durable_points(
+    spaces: &BTreeMap<String, Arc<Space>>,
+    tombstones: &[(String, u64)],
+    inserts: BTreeMap<String, Vec<PendingInsert>>,
+) {
+    for (s, p) in tombstones {
+        if let Some(space) = spaces.get(s) {
+            space.set_point(&mut space.points.write(), *p as usize, None);
+        }
+    }
+    for (name, rows) in inserts {
+        let space = &spaces[&name];
+        {
+            let mut pts = space.points.write();
+            for (_, p, meta) in &rows {
+                space.set_point(&mut pts, *p, Some(meta.clone()));
+            }
+        }
+        let graph = space.graph.read().clone();
+        let refs: Vec<(&[f32], usize)> = rows.iter().map(|(v, p, _)| (v.as_slice(), *p)).collect();
+        if refs.len() == 1 {
+            graph.insert_slice(refs[0]);
+        } else {
+            graph.parallel_insert_slice(&refs);
+        }
+        space.graph_points.fetch_add(rows.len(), Ordering::Relaxed);
+        space
+            .inserts_since_snapshot
+            .fetch_add(rows.len(), Ordering::Relaxed);
+    }
+}
+
 impl Store {
     /// Opens or creates a store in `dir`, migrating an older schema and bringing the HNSW
     /// graphs and the BM25 index in line with RocksDB.
@@ -694,36 +728,92 @@ impl Store {
         self.item_count.fetch_add(new_items, Ordering::Relaxed);
 
         // Durable: now make it visible.
-        for (s, p) in &tombstones {
-            if let Some(space) = spaces.get(s) {
-                space.set_point(&mut space.points.write(), *p as usize, None);
-            }
-        }
-        for (name, rows) in inserts {
-            let space = &spaces[&name];
-            {
-                let mut pts = space.points.write();
-                for (_, p, meta) in &rows {
-                    space.set_point(&mut pts, *p, Some(meta.clone()));
-                }
-            }
-            let graph = space.graph.read().clone();
-            let refs: Vec<(&[f32], usize)> =
-                rows.iter().map(|(v, p, _)| (v.as_slice(), *p)).collect();
-            if refs.len() == 1 {
-                graph.insert_slice(refs[0]);
-            } else {
-                graph.parallel_insert_slice(&refs);
-            }
-            space.graph_points.fetch_add(rows.len(), Ordering::Relaxed);
-            space
-                .inserts_since_snapshot
-                .fetch_add(rows.len(), Ordering::Relaxed);
-        }
+        show_durable_points(&spaces, &tombstones, inserts);
         if !text_changes.is_empty() {
             self.commit_text(&text_changes, seq)?;
         }
         self.maintain(&spaces, seq_guard)
+    }
+
+    /// Sets one space's vector of existing items and leaves everything else about them (their
+    /// other vectors, text and fields) as it is, in one atomic write: adding a new kind of
+    /// vector to stored items without re-inserting the ones they have. Ids with no item are
+    /// skipped and returned.
+    pub fn put_vectors(
+        &self,
+        space_name: &str,
+        vectors: &[(&str, Vec<f32>)],
+    ) -> Result<Vec<String>, IndexError> {
+        let space = self.space(space_name)?;
+        let mut seen = HashSet::new();
+        let mut units = Vec::with_capacity(vectors.len());
+        for (id, v) in vectors {
+            check_id(id)?;
+            if !seen.insert(*id) {
+                return Err(IndexError::DuplicateInBatch(id.to_string()));
+            }
+            let what = format!("item `{id}`");
+            units.push(checked_unit_vector(&what, space_name, space.params.dim, v)?);
+        }
+        let spaces = self.spaces.read().clone();
+        let mut seq_guard = self.writer.lock();
+        let seq = *seq_guard + 1;
+        let items_cf = self.cf(layout::CF_ITEMS);
+        let vectors_cf = self.cf(layout::CF_VECTORS);
+        let mut def = self.space_def(space_name)?;
+        let mut batch = WriteBatch::default();
+        let mut tombstones = vec![];
+        let mut rows: Vec<PendingInsert> = vec![];
+        let mut missing = vec![];
+        for ((id, _), unit) in vectors.iter().zip(units) {
+            let Some(old) = self.db.get_cf(items_cf, id.as_bytes())? else {
+                missing.push(id.to_string());
+                continue;
+            };
+            let (item, mut points) =
+                Item::from_record_with_points(Self::decode_item(id.as_bytes(), &old)?);
+            if let Some(i) = points.iter().position(|(s, _)| s == space_name) {
+                let (s, p) = points.remove(i);
+                batch.delete_cf(vectors_cf, layout::vector_key(&s, p));
+                tombstones.push((s, p));
+            }
+            let p = def.next_point;
+            def.next_point += 1;
+            batch.put_cf(
+                vectors_cf,
+                layout::vector_key(space_name, p),
+                layout::encode(&VectorRecord {
+                    item: id.to_string(),
+                    vector: unit.clone(),
+                }),
+            );
+            points.push((space_name.to_string(), p));
+            batch.put_cf(
+                items_cf,
+                id.as_bytes(),
+                v2::encode_item(&item.to_record(seq, points)),
+            );
+            rows.push((unit, p as usize, meta_of(&item)));
+        }
+        if rows.is_empty() {
+            return Ok(missing);
+        }
+        batch.put_cf(
+            self.cf(layout::CF_META),
+            space_meta_key(space_name),
+            layout::encode(&def),
+        );
+        batch.put_cf(
+            self.cf(layout::CF_META),
+            layout::META_SEQ,
+            seq.to_be_bytes(),
+        );
+        self.db.write_opt(batch, &self.write_opts())?;
+        *seq_guard = seq;
+        let inserts = BTreeMap::from([(space_name.to_string(), rows)]);
+        show_durable_points(&spaces, &tombstones, inserts);
+        self.maintain(&spaces, seq_guard)?;
+        Ok(missing)
     }
 
     /// Deletes items by id; unknown ids are ignored. Returns how many existed.

@@ -65,6 +65,74 @@ fn item_count_follows_upserts_and_deletes_and_matches_a_reopen() {
 }
 
 #[test]
+fn put_vectors_adds_one_space_and_leaves_the_rest_of_each_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let tunes = clustered(10, 8, 10, 0.05, 6);
+    let data;
+    {
+        let store = open(dir.path());
+        store.create_space("tune", SpaceParams::new(8)).unwrap();
+        data = fill(&store, 10, 5);
+        let mut captioned = write("v3", "wave", data[3].clone());
+        captioned.item.caption = Some("a fox in the snow".into());
+        store.upsert(&[captioned]).unwrap();
+        let seq = store.seq();
+        let puts: Vec<(&str, Vec<f32>)> = ["v3", "v4", "gone"]
+            .into_iter()
+            .zip(tunes.iter().cloned())
+            .collect();
+        assert_eq!(store.put_vectors("tune", &puts).unwrap(), vec!["gone"]);
+        assert_eq!(store.seq(), seq + 1, "one write");
+        let stats = store.stats().unwrap();
+        let wave = stats.spaces.iter().find(|s| s.name == "wave").unwrap();
+        // Only the one upsert of v3 replaced a `wave` point; put_vectors added none there.
+        assert_eq!((wave.live, wave.tombstones), (10, 1));
+        assert_eq!(stats.items, 10, "no item appears for the unknown id");
+        // Setting a space's vector again replaces it there.
+        store
+            .put_vectors("tune", &[("v4", tunes[2].clone())])
+            .unwrap();
+        let tune = store
+            .stats()
+            .unwrap()
+            .spaces
+            .into_iter()
+            .find(|s| s.name == "tune");
+        assert_eq!(tune.map(|s| (s.live, s.tombstones)), Some((2, 1)));
+        // Bad input is refused before anything is written.
+        let err = store
+            .put_vectors("tune", &[("v5", vec![1.0; 3])])
+            .unwrap_err();
+        assert!(matches!(err, IndexError::Dimension { .. }), "{err}");
+        let err = store
+            .put_vectors("nope", &[("v5", vec![1.0; 8])])
+            .unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        assert_eq!(store.seq(), seq + 2);
+    }
+    let store = open(dir.path());
+    let hits = store
+        .search("tune", &tunes[0], 1, None, &Filter::default())
+        .unwrap();
+    assert_eq!(hits[0].id, "v3");
+    assert_eq!(
+        store
+            .search("tune", &tunes[2], 1, None, &Filter::default())
+            .unwrap()[0]
+            .id,
+        "v4"
+    );
+    assert_eq!(top1(&store, &data[3]), "v3");
+    assert_eq!(
+        store.get("v3").unwrap().unwrap().caption.as_deref(),
+        Some("a fox in the snow")
+    );
+    let text = store.text_search("fox", 5, &Filter::default()).unwrap();
+    assert_eq!(text.first().map(|h| h.id.as_str()), Some("v3"));
+    assert!(store.vector("tune", "v5").unwrap().is_none());
+}
+
+#[test]
 fn upserts_replace_and_deletes_remove_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let data;

@@ -5,15 +5,16 @@
 //! Each candidate item's media is re-read from where the item says it came from (the kept
 //! upload named by its content hash, else its source path) over its `[start, end]` span. An
 //! item whose media is missing or undecodable is reported with its id and path, and the run
-//! goes on. An item is rewritten with all its vectors plus the melody one in one atomic store
-//! write, so nothing stored is lost or half-changed; items that already have a melody vector are
+//! goes on. The melody vectors go in with `Store::put_vectors`, a few dozen items per atomic
+//! write that touches only the melody space (the items' other vectors and fields stay as they
+//! are, so nothing stored is lost or half-changed); items that already have a melody vector are
 //! left alone, so a second run writes nothing.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use wave_engine::embedder::Input;
-use wave_index::{IndexError, Item, Modality, Store, Write};
+use wave_index::{IndexError, Item, Modality, Store};
 
 use crate::blob::uploaded_media;
 use crate::decode::audio::{decode_audio_with, Audio, AudioOptions};
@@ -21,7 +22,7 @@ use crate::decode::video::{decode_video, VideoKind, VideoOptions};
 use crate::decode::TARGET_RATE;
 use crate::melody::{clip_melody, ensure_melody_space, MELODY_SPACE};
 
-/// Items rewritten in one store batch.
+/// Melody vectors written in one store batch.
 const WRITE_BATCH: usize = 32;
 
 /// What the backfill looks at and where it finds uploads.
@@ -117,7 +118,7 @@ fn fill(store: &Store, opts: &BackfillOptions, out: &mut Reporter<'_>) -> Result
     }
     ensure_melody_space(store)?;
     let mut reader = MediaReader::default();
-    let mut pending: Vec<Write> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     for id in store.item_ids()? {
         let Some(item) = store.get(&id)? else {
             continue;
@@ -159,14 +160,11 @@ fn fill(store: &Store, opts: &BackfillOptions, out: &mut Reporter<'_>) -> Result
             out.report.no_tune += 1;
             continue;
         };
-        let mut vectors = Vec::new();
-        for space in store.space_names() {
-            if let Some(v) = store.vector(&space, &id)? {
-                vectors.push((space, v));
-            }
-        }
-        vectors.push((MELODY_SPACE.to_string(), melody));
-        pending.push(Write { item, vectors });
+        pending.push(Pending {
+            id,
+            source: item.source,
+            melody,
+        });
         if pending.len() >= WRITE_BATCH {
             write(store, &mut pending, out)?;
         }
@@ -192,27 +190,35 @@ fn media_path(item: &Item, media_dir: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Writes the rewritten items: all in one batch, or, if the store refuses the batch for
-/// something about an item, one by one so only that item fails.
+/// A melody vector waiting for its batch.
+struct Pending {
+    id: String,
+    source: Option<String>,
+    melody: Vec<f32>,
+}
+
+/// Writes the melody vectors: all in one batch, or, if the store refuses the batch for
+/// something about an item, one by one so only that item fails. An item deleted since it was
+/// read gets nothing and is not counted.
 fn write(
     store: &Store,
-    pending: &mut Vec<Write>,
+    pending: &mut Vec<Pending>,
     out: &mut Reporter<'_>,
 ) -> Result<(), IndexError> {
     if pending.is_empty() {
         return Ok(());
     }
     let batch = std::mem::take(pending);
-    match store.upsert(&batch) {
-        Ok(_) => out.report.filled += batch.len(),
+    match store.put_vectors(MELODY_SPACE, &melody_vectors(&batch)) {
+        Ok(gone) => out.report.filled += batch.len() - gone.len(),
         Err(e) if is_item_error(&e) => {
-            for w in batch {
-                match store.upsert(std::slice::from_ref(&w)) {
-                    Ok(_) => out.report.filled += 1,
+            for p in &batch {
+                match store.put_vectors(MELODY_SPACE, &melody_vectors(std::slice::from_ref(p))) {
+                    Ok(gone) => out.report.filled += usize::from(gone.is_empty()),
                     Err(e) if is_item_error(&e) => out.failed(BackfillFailure {
-                        id: w.item.id.clone(),
-                        path: w.item.source.clone(),
-                        error: format!("item `{}`: the store refused it: {e}", w.item.id),
+                        id: p.id.clone(),
+                        path: p.source.clone(),
+                        error: format!("item `{}`: the store refused it: {e}", p.id),
                     }),
                     Err(e) => return Err(e),
                 }
@@ -221,6 +227,13 @@ fn write(
         Err(e) => return Err(e),
     }
     Ok(())
+}
+
+fn melody_vectors(items: &[Pending]) -> Vec<(&str, Vec<f32>)> {
+    items
+        .iter()
+        .map(|p| (p.id.as_str(), p.melody.clone()))
+        .collect()
 }
 
 fn is_item_error(e: &IndexError) -> bool {
