@@ -22,7 +22,7 @@ use wave_ingest::SegmentConfig;
 use wave_query::{pb, Model, Searcher, SearcherConfig, Upload};
 
 use tunes::{
-    hum_request, model_dir, noise, play, wav, FALLING, LEAPS, RATE, REPEATS, RISING, ZIGZAG,
+    hum_request, model_dir, mp4, noise, play, wav, FALLING, LEAPS, RATE, REPEATS, RISING, ZIGZAG,
 };
 
 /// `samples` padded with near-silence to exactly `seconds`.
@@ -32,26 +32,6 @@ fn padded(mut samples: Vec<f32>, seconds: f32, seed: u64) -> Vec<f32> {
     let mut rand = noise(seed);
     samples.resize_with(n, || 0.003 * rand());
     samples
-}
-
-/// An MP4 of a moving test pattern with `audio` as its soundtrack (system ffmpeg).
-fn mp4(path: &Path, audio: &[f32]) {
-    let tmp = path.with_extension("tmp.wav");
-    std::fs::write(&tmp, wav(audio)).unwrap();
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc=s=64x64:r=10")
-        .arg("-i")
-        .arg(&tmp)
-        // The sound's length exactly (`-shortest` overshoots by the encoders' buffering).
-        .args(["-t", &format!("{:.3}", audio.len() as f64 / RATE as f64)])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac"])
-        .arg(path)
-        .status()
-        .expect("ffmpeg runs (scripts/setup.sh installs it)");
-    assert!(status.success(), "ffmpeg made {}", path.display());
-    std::fs::remove_file(tmp).unwrap();
 }
 
 fn open(dir: &Path) -> Arc<Store> {

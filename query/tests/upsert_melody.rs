@@ -8,7 +8,6 @@
 mod tunes;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use tonic::codegen::tokio_stream;
@@ -18,31 +17,15 @@ use wave_melody::MELODY_SPACE;
 use wave_query::pb::wave_client::WaveClient;
 use wave_query::{pb, Model, Searcher, SearcherConfig, ServeOptions};
 
-use tunes::{hum_request, model_dir, noise, play, wav, FALLING, RATE, REPEATS, RISING, ZIGZAG};
+use tunes::{
+    hum_request, model_dir, mp4, noise, play, wav, FALLING, RATE, REPEATS, RISING, ZIGZAG,
+};
 
 fn hiss(seconds: f32, seed: u64) -> Vec<f32> {
     let mut rand = noise(seed);
     (0..(seconds * RATE as f32) as usize)
         .map(|_| 0.2 * rand())
         .collect()
-}
-
-/// An MP4 of a green square with `audio` as its soundtrack (system ffmpeg).
-fn mp4(path: &Path, audio: &[f32]) {
-    let tmp = path.with_extension("tmp.wav");
-    std::fs::write(&tmp, wav(audio)).unwrap();
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("color=c=green:s=64x64:r=10")
-        .arg("-i")
-        .arg(&tmp)
-        .args(["-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac"])
-        .arg(path)
-        .status()
-        .expect("ffmpeg runs (scripts/setup.sh installs it)");
-    assert!(status.success(), "ffmpeg made {}", path.display());
-    std::fs::remove_file(tmp).unwrap();
 }
 
 fn header(id: &str, modality: pb::Modality) -> pb::UpsertItem {

@@ -1,9 +1,11 @@
 //! Test support shared by the melody tests of wave-query and wave-cli (the CLI's tests include
-//! it by path): tunes played on a synthetic voice, WAV bytes, and the golden model's folder.
+//! it by path): tunes played on a synthetic voice, WAV bytes, MP4s with them as soundtrack, and
+//! the golden model's folder.
 #![allow(dead_code)] // each test binary uses its own part of it
 
 use std::f32::consts::TAU;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 pub const RATE: u32 = 16_000;
 
@@ -111,4 +113,24 @@ pub fn hum_request(samples: &[f32]) -> wave_query::pb::SearchRequest {
         }),
         ..Default::default()
     }
+}
+
+/// An MP4 of a moving test pattern with `audio` as its soundtrack (system ffmpeg).
+pub fn mp4(path: &Path, audio: &[f32]) {
+    let tmp = path.with_extension("tmp.wav");
+    std::fs::write(&tmp, wav(audio)).unwrap();
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=s=64x64:r=10")
+        .arg("-i")
+        .arg(&tmp)
+        // The sound's length exactly (`-shortest` overshoots by the encoders' buffering).
+        .args(["-t", &format!("{:.3}", audio.len() as f64 / RATE as f64)])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .args(["-c:a", "aac"])
+        .arg(path)
+        .status()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    assert!(status.success(), "ffmpeg made {}", path.display());
+    std::fs::remove_file(tmp).unwrap();
 }
