@@ -4,39 +4,21 @@
 //! voice with vibrato — finds that tune's clip first; so do the corpus generator's whistled
 //! and sung "la la" renditions (issue 7: they count as hums).
 
+#[path = "support/tunes.rs"]
+mod tunes;
+
 use std::f32::consts::TAU;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{self, NoProgress, PipelineConfig};
 use wave_melody::MELODY_SPACE;
-use wave_query::{pb, Model, QueryError, Searcher, SearcherConfig};
+use wave_query::{Model, QueryError, Searcher, SearcherConfig};
 use wave_synth::hum::render_hum;
 use wave_synth::melody::{Tune, TuneNote};
 use wave_synth::scene::{HumPlan, HumStyle};
 
-const RATE: u32 = 16_000;
-
-/// The tiny golden model: `$WAVE_GOLDEN_DIR`, else the shared set beside the checkout.
-fn model_dir() -> PathBuf {
-    match std::env::var_os("WAVE_GOLDEN_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/wave-tiny-ref"),
-    }
-}
-
-/// Deterministic noise (xorshift).
-struct Noise(u64);
-impl Noise {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    }
-}
+use tunes::{model_dir, mp4, noise, wav, weighted_hum_request, RATE};
 
 /// How a tune is performed.
 struct Voice {
@@ -66,10 +48,10 @@ fn perform(
     v: &Voice,
     seed: u64,
 ) -> Vec<f32> {
-    let mut noise = Noise(seed);
+    let mut noise = noise(seed);
     let r = RATE as f32;
     let mut out: Vec<f32> = (0..(lead_s * r) as usize)
-        .map(|_| 0.005 * noise.next())
+        .map(|_| 0.005 * noise())
         .collect();
     let mut phase = 0f32;
     for &(semi, beats) in notes {
@@ -78,7 +60,7 @@ fn perform(
         let sounding = n * 9 / 10;
         for i in 0..n {
             if i >= sounding {
-                out.push(0.005 * noise.next());
+                out.push(0.005 * noise());
                 continue;
             }
             let t = out.len() as f32 / r;
@@ -88,58 +70,10 @@ fn perform(
                 .map(|h| (h as f32).powf(-v.tilt) * (h as f32 * phase).sin())
                 .sum();
             let edge = (i.min(sounding - i) as f32 / (0.015 * r)).min(1.0);
-            out.push(edge * 0.3 * tone + v.breath * noise.next());
+            out.push(edge * 0.3 * tone + v.breath * noise());
         }
     }
-    out.extend((0..(0.2 * r) as usize).map(|_| 0.005 * noise.next()));
-    out
-}
-
-fn wav_bytes(samples: &[f32]) -> Vec<u8> {
-    let data = (samples.len() * 2) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-    }
-    out
-}
-
-/// An MP4 of a coloured square with `audio` as its soundtrack (system ffmpeg).
-fn av_clip(dir: &Path, name: &str, audio: &[f32]) -> PathBuf {
-    let wav = dir.join(format!("{name}.tmp.wav"));
-    std::fs::write(&wav, wav_bytes(audio)).unwrap();
-    let out = dir.join("media").join(format!("{name}.mp4"));
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("color=c=blue:s=64x64:r=10")
-        .arg("-i")
-        .arg(&wav)
-        .args([
-            "-shortest",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs (scripts/setup.sh installs it)");
-    assert!(status.success());
-    std::fs::remove_file(wav).unwrap();
+    out.extend((0..(0.2 * r) as usize).map(|_| 0.005 * noise()));
     out
 }
 
@@ -209,24 +143,6 @@ fn styled(notes: &[(i32, f32)], tonic_hz: f64, bpm: f64, style: HumStyle, seed: 
     render_hum(&plan, &tune, RATE).samples
 }
 
-fn hum_request(samples: &[f32], weight: Option<f32>) -> pb::SearchRequest {
-    pb::SearchRequest {
-        query: Some(pb::Query {
-            input: Some(pb::query::Input::Audio(pb::Media {
-                data: wav_bytes(samples),
-                format: "wav".into(),
-            })),
-            prompt: String::new(),
-        }),
-        top_k: 5,
-        hum: Some(pb::HumSettings {
-            enable: true,
-            melody_weight: weight,
-        }),
-        ..Default::default()
-    }
-}
-
 #[test]
 fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
     let tmp = tempfile::tempdir().unwrap();
@@ -234,22 +150,21 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
     std::fs::create_dir_all(&media).unwrap();
     std::fs::write(
         media.join("ode.wav"),
-        wav_bytes(&perform(&ODE, 392.0, 100.0, 0.2, &INSTRUMENT, 1)),
+        wav(&perform(&ODE, 392.0, 100.0, 0.2, &INSTRUMENT, 1)),
     )
     .unwrap();
     std::fs::write(
         media.join("scale.wav"),
-        wav_bytes(&perform(&SCALE_DOWN, 330.0, 110.0, 0.4, &INSTRUMENT, 2)),
+        wav(&perform(&SCALE_DOWN, 330.0, 110.0, 0.4, &INSTRUMENT, 2)),
     )
     .unwrap();
-    av_clip(
-        tmp.path(),
-        "leaps",
+    mp4(
+        &media.join("leaps.mp4"),
         &perform(&LEAPS, 523.25, 90.0, 0.3, &INSTRUMENT, 3),
     );
-    let mut hiss = Noise(4);
-    let hiss: Vec<f32> = (0..2 * RATE).map(|_| 0.2 * hiss.next()).collect();
-    std::fs::write(media.join("hiss.wav"), wav_bytes(&hiss)).unwrap();
+    let mut hiss = noise(4);
+    let hiss: Vec<f32> = (0..2 * RATE).map(|_| 0.2 * hiss()).collect();
+    std::fs::write(media.join("hiss.wav"), wav(&hiss)).unwrap();
     std::fs::write(media.join("notes.txt"), "a note about tunes").unwrap();
 
     let db = tmp.path().join("db");
@@ -320,7 +235,9 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
         ),
     ];
     for (target, hum) in &hums {
-        let resp = searcher.search(&hum_request(hum, Some(1.0)), None).unwrap();
+        let resp = searcher
+            .search(&weighted_hum_request(hum, Some(1.0)), None)
+            .unwrap();
         let first = &resp.results[0];
         assert_eq!(&first.id, target, "melody alone: {:?}", resp.results);
         let stages = first.stages.as_ref().unwrap();
@@ -328,7 +245,9 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
         assert!(stages.melody_score.unwrap() > 0.8, "{stages:?}");
         assert!(stages.vector_score.is_some(), "the WAVE side is scored too");
         // The fused default ranks results by both; items without a tune are never scored by it.
-        let fused = searcher.search(&hum_request(hum, None), None).unwrap();
+        let fused = searcher
+            .search(&weighted_hum_request(hum, None), None)
+            .unwrap();
         for r in &fused.results {
             let s = r.stages.as_ref().unwrap();
             assert_eq!(
@@ -352,7 +271,9 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
         for style in [HumStyle::Whistle, HumStyle::LaLa] {
             let audio = styled(notes, tonic, bpm, style, 20 + i as u64);
             for weight in [Some(1.0), None] {
-                let resp = searcher.search(&hum_request(&audio, weight), None).unwrap();
+                let resp = searcher
+                    .search(&weighted_hum_request(&audio, weight), None)
+                    .unwrap();
                 let first = &resp.results[0];
                 assert_eq!(
                     &first.id, target,
@@ -366,11 +287,11 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
     }
 
     // Audio without a tune is refused with the reason; so is a bad weight.
-    match searcher.search(&hum_request(&hiss, None), None) {
+    match searcher.search(&weighted_hum_request(&hiss, None), None) {
         Err(QueryError::InvalidArgument(m)) => assert!(m.contains("no pitched content"), "{m}"),
         other => panic!("hiss as a hum: {other:?}"),
     }
-    match searcher.search(&hum_request(&hums[0].1, Some(1.5)), None) {
+    match searcher.search(&weighted_hum_request(&hums[0].1, Some(1.5)), None) {
         Err(QueryError::InvalidArgument(m)) => assert!(m.contains("melody_weight"), "{m}"),
         other => panic!("weight 1.5: {other:?}"),
     }

@@ -98,6 +98,11 @@ pub fn wav(samples: &[f32]) -> Vec<u8> {
 
 /// A hum search for `samples` (as WAV), melody space alone (weight 1), top 5.
 pub fn hum_request(samples: &[f32]) -> wave_query::pb::SearchRequest {
+    weighted_hum_request(samples, Some(1.0))
+}
+
+/// A hum search for `samples` (as WAV) with this melody weight (`None`: the server's), top 5.
+pub fn weighted_hum_request(samples: &[f32], weight: Option<f32>) -> wave_query::pb::SearchRequest {
     wave_query::pb::SearchRequest {
         query: Some(wave_query::pb::Query {
             input: Some(wave_query::pb::query::Input::Audio(wave_query::pb::Media {
@@ -109,7 +114,7 @@ pub fn hum_request(samples: &[f32]) -> wave_query::pb::SearchRequest {
         top_k: 5,
         hum: Some(wave_query::pb::HumSettings {
             enable: true,
-            melody_weight: Some(1.0),
+            melody_weight: weight,
         }),
         ..Default::default()
     }
