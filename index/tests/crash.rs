@@ -53,8 +53,11 @@ fn crash_child() {
         }
         // Now and then replace or delete an earlier item, so tombstones and compaction happen.
         if i % 7 == 3 {
-            store.delete(&[&format!("r{round}-{}-0", i - 3)]).unwrap();
-            println!("DEL r{round}-{}-0", i - 3);
+            let doomed = format!("r{round}-{}-0", i - 3);
+            // Announced first: a kill during or right after the delete may leave the item
+            // either way, so the parent stops expecting it from here on.
+            println!("DELETING {doomed}");
+            store.delete(&[&doomed]).unwrap();
         }
     }
 }
@@ -99,7 +102,7 @@ fn crash_safety_under_sigkill() {
         for line in reader.join().unwrap() {
             if let Some(id) = line.strip_prefix("ACK ") {
                 acked.insert(id.to_string());
-            } else if let Some(id) = line.strip_prefix("DEL ") {
+            } else if let Some(id) = line.strip_prefix("DELETING ") {
                 acked.remove(id);
             }
         }
