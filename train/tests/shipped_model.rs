@@ -80,6 +80,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage1.svg",
         "training-log-stage2.json",
         "loss-stage2.svg",
+        "training-log-stage3.json",
+        "loss-stage3.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
