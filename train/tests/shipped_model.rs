@@ -82,6 +82,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage2.svg",
         "training-log-stage3.json",
         "loss-stage3.svg",
+        "training-log-stage4.json",
+        "loss-stage4.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
