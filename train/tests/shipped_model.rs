@@ -84,6 +84,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage3.svg",
         "training-log-stage4.json",
         "loss-stage4.svg",
+        "training-log-stage5.json",
+        "loss-stage5.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
