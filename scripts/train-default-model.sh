@@ -49,16 +49,12 @@ done
 # The runs' options and per-step losses (not named trainer_state.json: without the optimizer
 # moments this directory is a model, not a checkpoint to resume).
 cp "$work/run6/trainer_state.json" "$out/training-log.json"
-cp "$work/run5/trainer_state.json" "$out/training-log-stage5.json"
-cp "$work/run5/loss.svg" "$out/loss-stage5.svg"
-cp "$work/run4/trainer_state.json" "$out/training-log-stage4.json"
-cp "$work/run4/loss.svg" "$out/loss-stage4.svg"
-cp "$work/run3/trainer_state.json" "$out/training-log-stage3.json"
-cp "$work/run3/loss.svg" "$out/loss-stage3.svg"
-cp "$work/run2/trainer_state.json" "$out/training-log-stage2.json"
-cp "$work/run2/loss.svg" "$out/loss-stage2.svg"
-cp "$work/run/trainer_state.json" "$out/training-log-stage1.json"
-cp "$work/run/loss.svg" "$out/loss-stage1.svg"
+# The earlier stages' logs and curves (stage 1's run directory is plain `run`).
+for stage in 1 2 3 4 5; do
+  run="$work/run$([ "$stage" = 1 ] || echo "$stage")"
+  cp "$run/trainer_state.json" "$out/training-log-stage$stage.json"
+  cp "$run/loss.svg" "$out/loss-stage$stage.svg"
+done
 "$wave" eval --model "$out" --data "$work/eval/test" --json > "$out/eval.json"
 "$wave" eval --model "$out" --data "$work/eval/test" > "$out/eval.md"
 
