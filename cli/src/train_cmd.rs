@@ -57,9 +57,14 @@ pub struct TrainArgs {
     /// the schedule start afresh): a second stage of training.
     #[arg(long)]
     init_from: Option<PathBuf>,
-    /// Train only these tasks, comma-separated: t-v, t-a, v-a, av-t, hum-av, qa (default: all).
+    /// Train only these tasks, comma-separated: t-v, t-a, v-a, av-t, hum-av, qa (default: all);
+    /// a task named twice gets twice the batches.
     #[arg(long, value_delimiter = ',', value_parser = parse_task)]
     tasks: Option<Vec<Task>>,
+    /// Fraction of each retrieval batch made of groups of near neighbours (an anchor scene and
+    /// the three whose captions share most words with it); 0 draws it all at random.
+    #[arg(long, default_value_t = 0.0)]
+    hard_negatives: f32,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -83,6 +88,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.sizes.layers = args.layers;
     opts.init_from = args.init_from;
     opts.tasks = args.tasks;
+    opts.hard_negatives = args.hard_negatives;
     let json = args.json;
     let report = train(&opts, |s| {
         if json {

@@ -3,9 +3,11 @@
 //!
 //! * [`tokenizer`]: byte-level BPE with Qwen2.5-Omni's special tokens.
 //! * [`model_dir`]: config in WAVE-7B's layout, initial weights, what is trained.
-//! * [`trainer`]: the training loop (`wave train`); [`checkpoint`]: save and resume.
+//! * [`trainer`]: the training loop (`wave train`); [`checkpoint`]: save and resume;
+//!   [`batch`]: which scenes a batch holds.
 //! * [`eval`]: retrieval, hum and QA metrics (`wave eval`).
 
+pub mod batch;
 pub mod checkpoint;
 pub mod corpus;
 pub mod error;

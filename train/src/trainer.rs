@@ -20,6 +20,7 @@ use wave_engine::preprocess::PreprocessConfig;
 use wave_engine::prompt::PromptTokenizer;
 use wave_engine::weights::{HostTensor, WeightStore};
 
+use crate::batch::batch_order;
 use crate::checkpoint::{self, Checkpoint, TrainerState};
 use crate::corpus::Split;
 use crate::error::TrainError;
@@ -75,9 +76,14 @@ pub struct TrainOptions {
     /// ones (a second stage of training; the optimizer and schedule start afresh).
     #[serde(default)]
     pub init_from: Option<PathBuf>,
-    /// The tasks batches are drawn from (all of them when `None`).
+    /// The tasks batches are drawn from (all of them when `None`); a task listed twice gets
+    /// twice the batches.
     #[serde(default)]
     pub tasks: Option<Vec<Task>>,
+    /// The fraction of each retrieval batch made of groups of near neighbours (scenes whose
+    /// captions share most words); 0 draws the whole batch at random, as WAVE does.
+    #[serde(default)]
+    pub hard_negatives: f32,
 }
 
 impl TrainOptions {
@@ -101,6 +107,7 @@ impl TrainOptions {
             stop_after: None,
             init_from: None,
             tasks: None,
+            hard_negatives: 0.0,
         }
     }
 
@@ -138,6 +145,12 @@ impl TrainOptions {
         }
         if self.checkpoint_every == 0 {
             return bad("checkpoint interval must be at least 1 step".into());
+        }
+        if !(0.0..=1.0).contains(&self.hard_negatives) {
+            return bad(format!(
+                "hard-negative fraction must be in [0, 1], got {}",
+                self.hard_negatives
+            ));
         }
         if self.max_scenes == Some(0) {
             return bad("max scenes must be at least 1".into());
@@ -264,10 +277,9 @@ pub fn train(
     let cache_path = out.join(MEDIA_CACHE);
     let fingerprint = media_cache::frozen_fingerprint(&ckpt.weights);
     let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
-    let chosen: Vec<Task> = Task::ALL
-        .into_iter()
-        .filter(|t| opts.tasks.as_ref().is_none_or(|ts| ts.contains(t)))
-        .collect();
+    // A task named twice gets two batches a cycle; the order given does not matter.
+    let mut chosen: Vec<Task> = opts.tasks.clone().unwrap_or_else(|| Task::ALL.to_vec());
+    chosen.sort_by_key(|t| Task::ALL.iter().position(|a| a == t));
     let needed: BTreeSet<String> = chosen.iter().flat_map(|&t| media_of(t, &split)).collect();
     let missing: BTreeMap<String, PathBuf> = split
         .media
@@ -439,6 +451,15 @@ fn step_loss(
     }
     let mut scenes = scenes_for(task, split);
     rng.shuffle(&mut scenes);
+    let scenes = batch_order(
+        task,
+        split,
+        &scenes,
+        opts.batch,
+        opts.hard_negatives,
+        |id| batch_key(task, split, id),
+        &mut rng,
+    );
     // In-batch negatives must be negatives: one scene per caption (and per tune for hums).
     let mut seen = BTreeSet::new();
     let mut queries = Vec::new();
