@@ -181,7 +181,10 @@ impl TrainOptions {
         for key in ["steps", "checkpoint_every", "out", "stop_after"] {
             v.as_object_mut().map(|o| o.remove(key));
         }
-        v
+        // Compared with the copy read back from trainer_state.json: pass it through the same
+        // text round trip, since serde_json's parser may land a float one ulp off
+        // (--warmup-ratio 0.03 did, and its run could not resume).
+        serde_json::from_str(&v.to_string()).expect("options JSON reads back")
     }
 }
 
