@@ -123,9 +123,8 @@ pub fn captions(scene: &Scene, tunes: &[Tune]) -> Captions {
     }
 }
 
-/// Three distractors from `pool`, never the answer, drawn by `rng`; `prefer` (another shape's
-/// value in the same scene, say) goes first so the question cannot be answered by the scene's
-/// gist alone.
+/// Three distractors, never the answer: `prefer` (another shape's value in the same scene, say)
+/// first, then `pool` drawn by `rng`.
 fn distractors(rng: &mut Rng, answer: &str, pool: &[String], prefer: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in prefer {
@@ -142,6 +141,18 @@ fn distractors(rng: &mut Rng, answer: &str, pool: &[String], prefer: &[String]) 
     out.extend(rest);
     out.truncate(3);
     out
+}
+
+/// Whether two phrases have a word in common (case and punctuation aside).
+fn shares_word(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let b = words(b);
+    words(a).iter().any(|w| b.contains(w))
 }
 
 fn words<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str) -> Vec<String> {
@@ -292,6 +303,35 @@ pub fn questions(scene: &Scene, tunes: &[Tune]) -> Vec<Question> {
             distractors: distractors(&mut rng, &sp.text, &pool, &[]),
             answer: sp.text.clone(),
         });
+    }
+    // The clip's own facts of other kinds go first among the distractors ("organ" for "Which
+    // shape is green?"): an embedding of the clip that ignores the question matches them as
+    // well as the right answer, so only the question tells the answer apart.
+    let facts: Vec<(&str, String)> = all.iter().map(|q| (q.about, q.answer.clone())).collect();
+    for q in &mut all {
+        let mut own: Vec<String> = facts
+            .iter()
+            // What the voice says is a phrase that may name the answer itself; a fact the
+            // question names ("purple" for "Which shape is purple?") would be a giveaway.
+            .filter(|(about, fact)| {
+                *about != q.about
+                    && *about != "speech"
+                    && !shares_word(fact, &q.answer)
+                    && !shares_word(fact, &q.question)
+            })
+            .map(|(_, fact)| fact.clone())
+            .collect();
+        own.sort();
+        own.dedup();
+        rng.shuffle(&mut own);
+        own.truncate(2);
+        for d in q.distractors.drain(..) {
+            if !own.contains(&d) {
+                own.push(d);
+            }
+        }
+        own.truncate(3);
+        q.distractors = own;
     }
     rng.shuffle(&mut all);
     let keep = 2 + rng.below(2);

@@ -184,3 +184,41 @@ fn check_motion(scene: &Scene, thing: &Thing, frames: &[Frame], seen: &[Vec<Blob
         Motion::Dancing => assert!(dy > 0.1, "{what}"),
     }
 }
+
+/// A question cannot be answered from the clip's gist: among its distractors are things the
+/// clip does show or sound (of another kind than asked), so only the question singles out
+/// the answer.
+#[test]
+fn questions_offer_the_clips_own_facts_as_distractors() {
+    let (scenes, tunes) = scenes(40);
+    let mut asked = 0;
+    for scene in &scenes {
+        let mut facts: Vec<String> = vec![
+            scene.background.word().to_string(),
+            scene.background.ambience().word().to_string(),
+            ["one", "two", "three", "four"][scene.objects.len().clamp(1, 4) - 1].to_string(),
+        ];
+        if let Some(m) = &scene.melody {
+            facts.push(wave_synth::world::tempo_word(m.bpm).to_string());
+            facts.push(tunes[m.tune].name.clone());
+        }
+        for thing in &scene.objects {
+            facts.push(thing.colour.word().to_string());
+            facts.push(thing.kind.word().to_string());
+            facts.push(thing.motion.word().to_string());
+            facts.push(thing.kind.instrument().word().to_string());
+        }
+        for q in wave_synth::caption::questions(scene, &tunes) {
+            asked += 1;
+            assert_eq!(q.distractors.len(), 3, "{q:?}");
+            assert!(!q.distractors.contains(&q.answer), "{q:?}");
+            let own = q.distractors.iter().filter(|d| facts.contains(d)).count();
+            assert!(own >= 1, "no distractor of {q:?} is true of the clip");
+            let question = q.question.to_lowercase();
+            for d in q.distractors.iter().filter(|d| facts.contains(d)) {
+                assert!(!question.contains(d.as_str()), "{q:?} names its distractor");
+            }
+        }
+    }
+    assert!(asked >= 80, "only {asked} questions");
+}

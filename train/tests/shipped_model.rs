@@ -86,6 +86,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage4.svg",
         "training-log-stage5.json",
         "loss-stage5.svg",
+        "training-log-stage6.json",
+        "loss-stage6.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
