@@ -3,7 +3,7 @@
 # on the test split, and the small regenerable check that train/tests/shipped_model.rs replays.
 # On 2 cores: about 15 minutes of corpus generation and encoding, ~35 minutes for stage 1,
 # ~50 minutes for stage 2, ~75 minutes for stage 3, ~20 minutes for stage 4,
-# ~75 minutes for stage 5, ~27 minutes for stage 6 and ~70 minutes for stage 7.
+# ~75 minutes for stage 5, ~27 minutes for stage 6 and ~60 minutes for stage 7.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${WAVE_WORK:-target/train-default}"
