@@ -1,6 +1,8 @@
 //! Words about a scene: what is seen (visual caption), what is heard (audio caption), both
 //! (full caption), and questions with one right answer and distractors.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::melody::Tune;
@@ -143,16 +145,17 @@ fn distractors(rng: &mut Rng, answer: &str, pool: &[String], prefer: &[String]) 
     out
 }
 
-/// Whether two phrases have a word in common (case and punctuation aside).
+/// The words of a caption, question or answer, lower-cased, punctuation aside.
+fn word_set(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether two phrases have a word in common.
 fn shares_word(a: &str, b: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let b = words(b);
-    words(a).iter().any(|w| b.contains(w))
+    !word_set(a).is_disjoint(&word_set(b))
 }
 
 fn words<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str) -> Vec<String> {
