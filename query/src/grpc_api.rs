@@ -9,6 +9,7 @@ use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 use wave_proto::v1::wave_server::WaveServer;
 
+use crate::client_deadline::ClientDeadlineLayer;
 use crate::error::QueryError;
 use crate::message_limit::MessageLimitLayer;
 use crate::metrics::Metrics;
@@ -80,6 +81,7 @@ impl GrpcApi {
             .prepare()
             .into_axum_router()
             .layer(MessageLimitLayer::new(self.max_message_bytes))
+            .layer(ClientDeadlineLayer)
             .layer(RpcLogLayer)
     }
 

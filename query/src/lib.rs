@@ -10,9 +10,11 @@
 //!   for tonic's server or mounted in an axum app beside other routes.
 //! * [`server`]: the process — gRPC with health and reflection, optional TLS, Prometheus
 //!   `/metrics`, graceful shutdown; [`message_limit`] answers oversized messages with
-//!   RESOURCE_EXHAUSTED and [`rpc_log`] logs one event per call.
+//!   RESOURCE_EXHAUSTED, [`client_deadline`] answers a client's expired `grpc-timeout` with
+//!   DEADLINE_EXCEEDED and [`rpc_log`] logs one event per call.
 
 pub mod cache;
+pub mod client_deadline;
 pub mod convert;
 pub mod error;
 pub mod fusion;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
+use crate::client_deadline::ClientDeadlineLayer;
 use crate::error::QueryError;
 use crate::grpc_api::GrpcApi;
 use crate::message_limit::MessageLimitLayer;
@@ -94,6 +95,7 @@ pub async fn serve(
     // Outermost the log, so it also sees calls refused by the size limit.
     let mut builder = builder
         .layer(RpcLogLayer)
+        .layer(ClientDeadlineLayer)
         .layer(MessageLimitLayer::new(opts.max_message_bytes));
     let routes = api.routes();
     let grpc_stop = {

@@ -12,6 +12,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use wave_proto::v1 as pb;
 use wave_proto::v1::wave_server::Wave;
 
+use crate::client_deadline::client_budget;
 use crate::error::QueryError;
 use crate::metrics::Metrics;
 use crate::searcher::Searcher;
@@ -102,13 +103,14 @@ impl WaveService {
         }
     }
 
-    /// The earlier of the server's deadline and the client's `grpc-timeout`.
+    /// The earlier of the server's deadline and the client's `grpc-timeout` less
+    /// [`crate::client_deadline::CLIENT_DEADLINE_SLACK`].
     fn deadline(&self, meta: &MetadataMap) -> Instant {
         let server = self.inner.limits.deadline;
         let client = meta
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout);
+            .and_then(client_budget);
         Instant::now() + client.map_or(server, |c| c.min(server))
     }
 
@@ -120,13 +122,20 @@ impl WaveService {
     {
         let permit = match self.inner.permits.clone().try_acquire_owned() {
             Ok(p) => p,
-            Err(_) => match tokio::time::timeout(
-                self.inner.limits.queue_wait,
+            Err(_) => match tokio::time::timeout_at(
+                deadline
+                    .min(Instant::now() + self.inner.limits.queue_wait)
+                    .into(),
                 self.inner.permits.clone().acquire_owned(),
             )
             .await
             {
                 Ok(Ok(p)) => p,
+                _ if Instant::now() >= deadline => {
+                    return Err(QueryError::DeadlineExceeded(
+                        "the request's deadline passed while it waited for a free slot".into(),
+                    ))
+                }
                 _ => {
                     self.inner.metrics.rejected.fetch_add(1, Ordering::Relaxed);
                     return Err(QueryError::ResourceExhausted(format!(
@@ -168,24 +177,6 @@ impl WaveService {
     fn searcher(&self) -> Arc<Searcher> {
         self.inner.searcher.clone()
     }
-}
-
-/// `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n).
-fn parse_grpc_timeout(v: &str) -> Option<Duration> {
-    if v.len() < 2 || v.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = v.split_at(v.len() - 1);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n * 3600),
-        "M" => Duration::from_secs(n * 60),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
 }
 
 /// Reads an Upsert stream into items, enforcing the size limits as bytes arrive.
@@ -330,20 +321,5 @@ impl Wave for WaveService {
             Ok(resp)
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_timeout_units() {
-        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
-        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("5x"), None);
-        assert_eq!(parse_grpc_timeout("m"), None);
-        assert_eq!(parse_grpc_timeout("123456789S"), None);
     }
 }
