@@ -4,6 +4,8 @@
 //! socket, tonic's client (which only sends the header and keeps no timer of its own), a real
 //! RocksDB store and the tiny golden model.
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/tunes.rs"]
 mod tunes;
 
@@ -11,9 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::Code;
-use wave_index::{Store, StoreOptions};
 use wave_query::pb::wave_client::WaveClient;
-use wave_query::{pb, Model, Searcher, SearcherConfig, ServeOptions};
+use wave_query::{pb, Model, Searcher, SearcherConfig};
+
+use server::{open_store, TestServer};
 
 fn text_search(timeout: Option<Duration>) -> tonic::Request<pb::SearchRequest> {
     let mut request = tonic::Request::new(pb::SearchRequest {
@@ -34,31 +37,11 @@ fn text_search(timeout: Option<Duration>) -> tonic::Request<pb::SearchRequest> {
 async fn short_client_deadlines_get_deadline_exceeded_from_the_server() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
-    let store = Arc::new(
-        Store::open(
-            &db,
-            StoreOptions {
-                sync_writes: false,
-                ..Default::default()
-            },
-        )
-        .unwrap(),
-    );
+    let store = open_store(&db);
     let model = Arc::new(Model::load(&tunes::model_dir()).unwrap());
     let searcher = Arc::new(Searcher::new(store, Some(model), SearcherConfig::new(&db)).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wave_query::serve(
-        searcher,
-        listener,
-        None,
-        ServeOptions::default(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let mut client = WaveClient::connect(format!("http://{addr}")).await.unwrap();
+    let server = TestServer::start(searcher).await;
+    let mut client = WaveClient::connect(server.url()).await.unwrap();
 
     // A deadline that leaves room answers normally.
     client
@@ -95,6 +78,5 @@ async fn short_client_deadlines_get_deadline_exceeded_from_the_server() {
         .search(text_search(None))
         .await
         .expect("a search without a deadline succeeds");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }

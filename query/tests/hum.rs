@@ -4,13 +4,14 @@
 //! voice with vibrato — finds that tune's clip first; so do the corpus generator's whistled
 //! and sung "la la" renditions (issue 7: they count as hums).
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/tunes.rs"]
 mod tunes;
 
 use std::f32::consts::TAU;
 use std::sync::Arc;
 
-use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{self, NoProgress, PipelineConfig};
 use wave_melody::MELODY_SPACE;
 use wave_query::{Model, QueryError, Searcher, SearcherConfig};
@@ -18,6 +19,7 @@ use wave_synth::hum::render_hum;
 use wave_synth::melody::{Tune, TuneNote};
 use wave_synth::scene::{HumPlan, HumStyle};
 
+use server::open_store;
 use tunes::{model_dir, mp4, noise, wav, weighted_hum_request, RATE};
 
 /// How a tune is performed.
@@ -168,16 +170,7 @@ fn ingest_writes_melody_vectors_and_a_hum_finds_its_tune() {
     std::fs::write(media.join("notes.txt"), "a note about tunes").unwrap();
 
     let db = tmp.path().join("db");
-    let store = Arc::new(
-        Store::open(
-            &db,
-            StoreOptions {
-                sync_writes: false,
-                ..Default::default()
-            },
-        )
-        .unwrap(),
-    );
+    let store = open_store(&db);
     let embedder = wave_engine::embedder::Embedder::<wave_engine::CpuBackend>::load(
         &model_dir(),
         &Default::default(),

@@ -4,19 +4,20 @@
 //! end] span of a longer upload — and a hum search over gRPC then finds it by its tune. Media
 //! without a tune, and text, get none.
 
+#[path = "support/server.rs"]
+mod server;
 #[path = "support/tunes.rs"]
 mod tunes;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use tonic::codegen::tokio_stream;
-use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{self, NoProgress, PipelineConfig};
 use wave_melody::MELODY_SPACE;
 use wave_query::pb::wave_client::WaveClient;
-use wave_query::{pb, Model, Searcher, SearcherConfig, ServeOptions};
+use wave_query::{pb, Model, Searcher, SearcherConfig};
 
+use server::{open_store, TestServer};
 use tunes::{
     hum_request, model_dir, mp4, noise, play, wav, FALLING, RATE, REPEATS, RISING, ZIGZAG,
 };
@@ -51,19 +52,6 @@ fn item(header: pb::UpsertItem, data: &[u8]) -> Vec<pb::UpsertRequest> {
         }
     }
     parts
-}
-
-fn open(dir: &Path) -> Arc<Store> {
-    Arc::new(
-        Store::open(
-            dir,
-            StoreOptions {
-                sync_writes: false,
-                ..Default::default()
-            },
-        )
-        .unwrap(),
-    )
 }
 
 fn assert_close(a: &[f32], b: &[f32], what: &str) {
@@ -142,23 +130,12 @@ async fn upserted_media_gets_melody_vectors_and_hum_search_finds_it() {
 
     // The real server on a real socket.
     let db = tmp.path().join("db");
-    let store = open(&db);
+    let store = open_store(&db);
     let model = Arc::new(Model::load(&model_dir()).unwrap());
     let searcher =
         Arc::new(Searcher::new(store.clone(), Some(model), SearcherConfig::new(&db)).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wave_query::serve(
-        searcher,
-        listener,
-        None,
-        ServeOptions::default(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let mut client = WaveClient::connect(format!("http://{addr}")).await.unwrap();
+    let server = TestServer::start(searcher).await;
+    let mut client = WaveClient::connect(server.url()).await.unwrap();
 
     let written = client
         .upsert(tokio_stream::iter(stream))
@@ -188,7 +165,7 @@ async fn upserted_media_gets_melody_vectors_and_hum_search_finds_it() {
     std::fs::create_dir_all(&media).unwrap();
     std::fs::write(media.join("rising.wav"), wav(&rising)).unwrap();
     std::fs::copy(&zigzag_mp4, media.join("zigzag.mp4")).unwrap();
-    let ingested = open(&tmp.path().join("ingested"));
+    let ingested = open_store(&tmp.path().join("ingested"));
     let embedder = wave_engine::embedder::Embedder::<wave_engine::CpuBackend>::load(
         &model_dir(),
         &Default::default(),
@@ -236,6 +213,5 @@ async fn upserted_media_gets_melody_vectors_and_hum_search_finds_it() {
     }
 
     drop(client);
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }
