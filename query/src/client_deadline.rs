@@ -82,7 +82,6 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(client_budget);
         ClientDeadlineFuture {
-            deadline: budget.map(|b| Instant::now() + b),
             sleep: budget.map(tokio::time::sleep),
             inner: self.inner.call(request),
         }
@@ -95,7 +94,6 @@ pin_project! {
         inner: F,
         #[pin]
         sleep: Option<Sleep>,
-        deadline: Option<Instant>,
     }
 }
 
@@ -118,7 +116,8 @@ where
         };
         // Checked by the clock first: a timer whose instant has passed may only fire at the
         // runtime's next tick, and an expired call should not start its work.
-        if this.deadline.is_some_and(|d| Instant::now() >= d) {
+        let deadline = this.sleep.as_ref().as_pin_ref().map(|s| s.deadline());
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             return expired();
         }
         if let Poll::Ready(out) = this.inner.poll(cx) {
