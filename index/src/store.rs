@@ -171,11 +171,7 @@ fn show_durable_points(
         }
         let graph = space.graph.read().clone();
         let refs: Vec<(&[f32], usize)> = rows.iter().map(|(v, p, _)| (v.as_slice(), *p)).collect();
-        if refs.len() == 1 {
-            graph.insert_slice(refs[0]);
-        } else {
-            graph.parallel_insert_slice(&refs);
-        }
+        space::insert_points(&graph, &refs);
         space.graph_points.fetch_add(rows.len(), Ordering::Relaxed);
         space
             .inserts_since_snapshot
@@ -405,7 +401,7 @@ impl Store {
         let flush = |batch: &mut Vec<(Vec<f32>, usize)>| {
             let refs: Vec<(&[f32], usize)> =
                 batch.iter().map(|(v, p)| (v.as_slice(), *p)).collect();
-            graph.parallel_insert_slice(&refs);
+            space::insert_points(graph, &refs);
             batch.clear();
         };
         for entry in self
