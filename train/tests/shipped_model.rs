@@ -90,6 +90,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage6.svg",
         "training-log-stage7.json",
         "loss-stage7.svg",
+        "training-log-stage8.json",
+        "loss-stage8.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
