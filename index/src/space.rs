@@ -298,7 +298,8 @@ mod tests {
     use super::*;
 
     fn unit(seed: u64, dim: usize) -> Vec<f32> {
-        // A small xorshift keeps the test free of a rand dependency in the library.
+        // An xorshift stream per seed. With these vectors plain parallel insertion left a
+        // point unlinked in 2 of 3 runs; with rand's StdRng ones it did in none of 5.
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let mut v: Vec<f32> = (0..dim)
             .map(|_| {
