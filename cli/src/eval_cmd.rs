@@ -17,6 +17,10 @@ pub struct EvalArgs {
     /// Evaluate the first N scenes only.
     #[arg(long)]
     max_scenes: Option<usize>,
+    /// Also list the first N queries of each direction whose top-1 result was wrong, with what
+    /// came first: what the model confuses.
+    #[arg(long, default_value_t = 0)]
+    misses: usize,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -27,6 +31,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         model: args.model.clone(),
         data: args.data.clone(),
         max_scenes: args.max_scenes,
+        misses: args.misses,
     })
     .with_context(|| format!("evaluating {}", args.model.display()))?;
     if args.json {

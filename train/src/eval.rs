@@ -26,6 +26,8 @@ pub struct EvalOptions {
     pub data: PathBuf,
     /// Evaluate only the first N scenes of the split.
     pub max_scenes: Option<usize>,
+    /// List up to this many top-1 misses per direction (0: none), to see what the model confuses.
+    pub misses: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -37,6 +39,18 @@ pub struct RetrievalMetrics {
     pub r5: f64,
     pub r10: f64,
     pub mrr: f64,
+    /// The first queries (in split order) whose top-1 result was not a hit; empty unless asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub misses: Vec<Miss>,
+}
+
+/// A query whose first result was wrong: what was asked, what came first, and where the first
+/// right answer ranked.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Miss {
+    pub query: String,
+    pub first: String,
+    pub hit_rank: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -62,9 +76,11 @@ pub struct EvalReport {
     pub qa: Option<QaMetrics>,
 }
 
-/// One embedded thing of the split: which scene it belongs to and what counts as a match.
+/// One embedded thing of the split: what counts as a match (`key`), what a miss report calls
+/// it (`label`: its caption, or its file and caption where the key is a scene or a tune).
 struct Embedded {
     key: String,
+    label: String,
     vector: Vec<f32>,
 }
 
@@ -125,7 +141,11 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             view,
             rows.into_iter()
                 .zip(vectors)
-                .map(|((key, _), vector)| Embedded { key, vector })
+                .map(|((key, _), vector)| Embedded {
+                    label: key.clone(),
+                    key,
+                    vector,
+                })
                 .collect(),
         );
     }
@@ -134,8 +154,10 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         for s in split.scenes.values() {
             let caption = [&s.text_visual, &s.text_audio, &s.text_full][pick].clone();
             if let Some(id) = [&s.video, &s.audio, &s.audio_video][pick] {
+                let key = caption.unwrap_or_else(|| id.clone());
                 set.push(Embedded {
-                    key: caption.unwrap_or_else(|| id.clone()),
+                    label: key.clone(),
+                    key,
                     vector: media_vec(id, None)?,
                 });
             }
@@ -153,7 +175,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         ("AV->T", &media_sets["audio_video"], &text_sets["full"]),
     ];
     for (name, queries, gallery) in pairs {
-        retrieval.push(rank_metrics(name, queries, gallery));
+        retrieval.push(rank_metrics(name, queries, gallery, opts.misses));
     }
     // Video ↔ audio: the same scene (keys are scene ids).
     let by_scene = |pick: usize| -> Result<Vec<Embedded>, TrainError> {
@@ -163,6 +185,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
                 let id = if pick == 0 { v } else { a };
                 out.push(Embedded {
                     key: scene_id.clone(),
+                    label: labelled(id, &s.text_full),
                     vector: media_vec(id, None)?,
                 });
             }
@@ -170,8 +193,8 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         Ok(out)
     };
     let (videos, audios) = (by_scene(0)?, by_scene(1)?);
-    retrieval.push(rank_metrics("V->A", &videos, &audios));
-    retrieval.push(rank_metrics("A->V", &audios, &videos));
+    retrieval.push(rank_metrics("V->A", &videos, &audios, opts.misses));
+    retrieval.push(rank_metrics("A->V", &audios, &videos, opts.misses));
 
     // Hum → audio-video: a hit is any clip of the same tune.
     let tune_key = |m: Option<usize>, id: &str| match m {
@@ -182,19 +205,23 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     let mut av_tunes = Vec::new();
     for (scene_id, s) in &split.scenes {
         for h in &s.hums {
+            let key = tune_key(s.melody, scene_id);
             hums.push(Embedded {
-                key: tune_key(s.melody, scene_id),
+                label: format!("{h} ({key})"),
+                key,
                 vector: media_vec(h, None)?,
             });
         }
         if let Some(av) = &s.audio_video {
+            let key = tune_key(s.melody, scene_id);
             av_tunes.push(Embedded {
-                key: tune_key(s.melody, scene_id),
+                label: format!("{av} ({key})"),
+                key,
                 vector: media_vec(av, None)?,
             });
         }
     }
-    let hum = (!hums.is_empty()).then(|| rank_metrics("hum->AV", &hums, &av_tunes));
+    let hum = (!hums.is_empty()).then(|| rank_metrics("hum->AV", &hums, &av_tunes, opts.misses));
 
     let qa = if split.questions.is_empty() {
         None
@@ -240,6 +267,14 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     })
 }
 
+/// A media file named with the caption of its scene, for miss reports.
+fn labelled(id: &str, caption: &Option<String>) -> String {
+    match caption {
+        Some(c) => format!("{id}: {c}"),
+        None => id.to_string(),
+    }
+}
+
 fn embed_media(
     embedder: &Embedder<ComputeBackend>,
     host: &HostMedia,
@@ -272,11 +307,18 @@ fn best(query: &[f32], options: &[Vec<f32>]) -> usize {
     best.0
 }
 
-/// Rank of the best-scoring hit among the gallery (1-based; ties count against the query).
-fn rank_metrics(direction: &str, queries: &[Embedded], gallery: &[Embedded]) -> RetrievalMetrics {
+/// Rank of the best-scoring hit among the gallery (1-based; ties count against the query), and
+/// the first `max_misses` queries whose rank is not 1.
+fn rank_metrics(
+    direction: &str,
+    queries: &[Embedded],
+    gallery: &[Embedded],
+    max_misses: usize,
+) -> RetrievalMetrics {
     let mut hits = [0usize; 3];
     let mut rr = 0.0;
     let mut counted = 0usize;
+    let mut misses = Vec::new();
     for q in queries {
         let scores: Vec<f32> = gallery.iter().map(|g| dot(&q.vector, &g.vector)).collect();
         let Some(best_hit) = gallery
@@ -294,6 +336,20 @@ fn rank_metrics(direction: &str, queries: &[Embedded], gallery: &[Embedded]) -> 
             .filter(|(g, &s)| g.key != q.key && s >= best_hit)
             .count();
         let rank = above + 1;
+        if rank > 1 && misses.len() < max_misses {
+            let first = gallery
+                .iter()
+                .zip(&scores)
+                .filter(|(g, _)| g.key != q.key)
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(g, _)| g.label.clone())
+                .unwrap_or_default();
+            misses.push(Miss {
+                query: q.label.clone(),
+                first,
+                hit_rank: rank,
+            });
+        }
         counted += 1;
         rr += 1.0 / rank as f64;
         for (i, k) in [1usize, 5, 10].iter().enumerate() {
@@ -309,6 +365,7 @@ fn rank_metrics(direction: &str, queries: &[Embedded], gallery: &[Embedded]) -> 
         r5: hits[1] as f64 / n,
         r10: hits[2] as f64 / n,
         mrr: rr / n,
+        misses,
     }
 }
 
@@ -335,6 +392,62 @@ impl EvalReport {
                 qa.other_clip_accuracy
             ));
         }
+        for m in self.retrieval.iter().chain(self.hum.iter()) {
+            if m.misses.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n{} top-1 misses (the query, then what came first):\n",
+                m.direction
+            ));
+            for miss in &m.misses {
+                out.push_str(&format!(
+                    "- {}\n  → {} (first right answer at rank {})\n",
+                    miss.query, miss.first, miss.hit_rank
+                ));
+            }
+        }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(key: &str, vector: [f32; 2]) -> Embedded {
+        Embedded {
+            key: key.to_string(),
+            label: format!("{key} item"),
+            vector: vector.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_query_whose_first_result_is_wrong_is_reported_with_what_came_first() {
+        let gallery = [
+            item("red ball", [1.0, 0.0]),
+            item("blue ball", [0.6, 0.8]),
+            item("red cube", [0.0, 1.0]),
+        ];
+        let queries = [
+            item("red ball", [0.99, 0.14]),
+            // Closer to "blue ball" than to its own "red cube": a miss, its hit second.
+            item("red cube", [0.7, 0.71]),
+        ];
+        let m = rank_metrics("T->V", &queries, &gallery, 5);
+        assert_eq!((m.r1, m.r5), (0.5, 1.0));
+        assert_eq!(
+            m.misses,
+            vec![Miss {
+                query: "red cube item".into(),
+                first: "blue ball item".into(),
+                hit_rank: 2,
+            }]
+        );
+        // Not asked for: none listed, and none in the JSON.
+        let quiet = rank_metrics("T->V", &queries, &gallery, 0);
+        assert!(quiet.misses.is_empty());
+        assert!(!serde_json::to_string(&quiet).unwrap().contains("misses"));
     }
 }

@@ -29,6 +29,7 @@ fn the_shipped_model_reproduces_its_report() {
         model: dir.clone(),
         data: corpus.join("test"),
         max_scenes: None,
+        misses: 0,
     })
     .unwrap();
     let expected = &check["report"];
