@@ -93,6 +93,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage7.svg",
         "training-log-stage8.json",
         "loss-stage8.svg",
+        "training-log-stage9.json",
+        "loss-stage9.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
