@@ -59,6 +59,7 @@ def attributes(caption):
         "shape": tuple(sorted(s for _, s in shapes)),
         "motion": named(MOTIONS),
         "ambience": named(AMBIENCES),
+        "players": (len(players),) if players else (),
         "instrument": tuple(sorted(i for _, i in players)),
         "register": tuple(sorted(r for r, _ in players)),
         "rhythm": named(RHYTHMS),
@@ -69,10 +70,10 @@ def attributes(caption):
 
 def main():
     report = json.load(open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin)
-    rows = report["retrieval"] + ([report["hum"]] if report.get("hum") else [])
-    for row in rows:
+    # Hum misses name files and tunes, not attributes: retrieval directions only.
+    for row in report["retrieval"]:
         misses = row.get("misses", [])
-        if not misses or row["direction"] == "hum->AV":
+        if not misses:
             continue
         differing = Counter()
         for miss in misses:
@@ -82,9 +83,7 @@ def main():
                 # and registers) differ as a matter of course: count the number only.
                 if name in ("colour", "shape") and query["shapes"] != first["shapes"]:
                     continue
-                if name in ("instrument", "register") and len(value) != len(first[name]):
-                    if name == "instrument":
-                        differing["players"] += 1
+                if name in ("instrument", "register") and query["players"] != first["players"]:
                     continue
                 if value and value != first[name]:
                     differing[name] += 1
