@@ -65,6 +65,14 @@ pub struct TrainArgs {
     /// the three whose captions share most words with it); 0 draws it all at random.
     #[arg(long, default_value_t = 0.0)]
     hard_negatives: f32,
+    /// Train the ViT blocks too (by default they stay as initialised, random feature
+    /// extractors, as WAVE keeps its pretrained encoders frozen).
+    #[arg(long)]
+    train_vision_blocks: bool,
+    /// The ViT blocks' learning rate as a fraction of --lr (with --train-vision-blocks; at the
+    /// full rate, stage 11's video losses doubled within 30 steps).
+    #[arg(long, default_value_t = 0.1, requires = "train_vision_blocks")]
+    vision_blocks_lr_scale: f32,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -89,13 +97,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.init_from = args.init_from;
     opts.tasks = args.tasks;
     opts.hard_negatives = args.hard_negatives;
+    opts.vision_blocks_lr_scale = args
+        .train_vision_blocks
+        .then_some(args.vision_blocks_lr_scale);
     let json = args.json;
     let report = train(&opts, |s| {
         if json {
             println!("{}", serde_json::to_string(s).expect("JSON"));
         } else {
+            let vision = s
+                .vision_blocks_grad_norm
+                .map(|g| format!("  vit grad {g:>7.3}"))
+                .unwrap_or_default();
             println!(
-                "step {:>5}  {:<8}  loss {:>8.4}  grad {:>7.3}  lr {:.2e}  {:.2} s",
+                "step {:>5}  {:<8}  loss {:>8.4}  grad {:>7.3}{vision}  lr {:.2e}  {:.2} s",
                 s.step, s.task, s.loss, s.grad_norm, s.lr, s.seconds
             );
         }

@@ -292,8 +292,8 @@ impl<B: Backend> Embedder<B> {
         }
     }
 
-    /// The frozen encoders' part of one media input (everything before the adapters the
-    /// trainer trains). [`Self::prepare_encoded`] finishes it with any prompt.
+    /// The part of one media input a trainer never trains: the log-mel features, BEATs and the
+    /// vision patch embedding. [`Self::prepare_encoded`] finishes it with any prompt.
     pub fn encode_media(&self, input: &Input) -> Result<EncodedMedia<B>, EmbedError> {
         match input {
             Input::Text(_) => Err(EmbedError::Input(
@@ -328,8 +328,8 @@ impl<B: Backend> Embedder<B> {
     }
 
     /// Tokens, input embeddings and positions of encoded media under `prompt` (`None`: the
-    /// retrieval prompt of its kind): the adapters (audio `ln_post`/`proj`, BEATs aligner,
-    /// vision merger), the token layout and the scatter of media rows into it.
+    /// retrieval prompt of its kind): the audio tower and BEATs aligner, the vision blocks and
+    /// merger, the token layout and the scatter of media rows into it.
     pub fn prepare_encoded(
         &self,
         media: &EncodedMedia<B>,
@@ -352,13 +352,16 @@ impl<B: Backend> Embedder<B> {
             }
             Some((Tensor::cat(rows, 0), tokens))
         };
-        let video = media.video.as_ref().map(|v| {
-            let rows = self
-                .wave
-                .vision
-                .merge(v.merger_in.clone(), &v.inverse_index);
-            (rows, v.grid, v.second_per_grid)
-        });
+        let video = match &media.video {
+            Some(v) => {
+                let rows = self
+                    .wave
+                    .vision
+                    .encode_embedded(v.blocks_in.clone(), v.grid)?;
+                Some((rows, v.grid, v.second_per_grid))
+            }
+            None => None,
+        };
         let prompt = prompt.unwrap_or(match (media.kind, &media.video) {
             (MediaKind::Audio, _) => DEFAULT_AUDIO_PROMPT,
             _ => DEFAULT_VIDEO_PROMPT,
@@ -495,10 +498,8 @@ impl<B: Backend> Embedder<B> {
             TensorData::new(patches.pixel_values, [patches.n_patches, patches.patch_dim]),
             &self.device,
         );
-        let (merger_in, inverse_index) = self.wave.vision.encode_unmerged(x, grid)?;
         Ok(EncodedVideo {
-            merger_in,
-            inverse_index,
+            blocks_in: self.wave.vision.embed_patches(x, grid)?,
             grid,
             second_per_grid,
         })

@@ -1,8 +1,8 @@
 //! Media as the frozen encoders leave it: the Whisper log-mel features, BEATs' output and the
-//! vision blocks' output, before what the small model trains (audio tower, BEATs aligner,
-//! vision merger), the LLM and the fusion head. WAVE's recipe trains only what comes after,
-//! so a trainer encodes each clip once ([`crate::embedder::Embedder::encode_media`]), keeps
-//! the result on the host ([`EncodedMedia::to_host`]) and re-prepares it at every step.
+//! vision patch embedding, before what the small model can train (audio tower, BEATs aligner,
+//! vision blocks and merger), the LLM and the fusion head. A trainer encodes each clip once
+//! ([`crate::embedder::Embedder::encode_media`]), keeps the result on the host
+//! ([`EncodedMedia::to_host`]) and re-prepares it at every step.
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
@@ -22,10 +22,9 @@ pub struct EncodedAudio<B: Backend> {
 /// One video.
 #[derive(Debug, Clone)]
 pub struct EncodedVideo<B: Backend> {
-    /// `(n_patches, hidden)`: the last vision block's output, window order.
-    pub merger_in: Tensor<B, 2>,
-    /// Puts the merged rows back in the processor's order.
-    pub inverse_index: Vec<usize>,
+    /// `(n_patches, hidden)`: the patch embedding, window order (the first vision block's
+    /// input).
+    pub blocks_in: Tensor<B, 2>,
     pub grid: [usize; 3],
     pub second_per_grid: f64,
 }
@@ -48,8 +47,8 @@ pub struct HostMedia {
     pub kind: MediaKind,
     /// `(mel, beats)` per piece.
     pub audio: Vec<(HostTensor, HostTensor)>,
-    /// `(merger_in, inverse_index, grid, second_per_grid)`.
-    pub video: Option<(HostTensor, Vec<usize>, [usize; 3], f64)>,
+    /// `(blocks_in, grid, second_per_grid)`.
+    pub video: Option<(HostTensor, [usize; 3], f64)>,
     pub time_aligned: bool,
 }
 
@@ -62,14 +61,10 @@ impl<B: Backend> EncodedMedia<B> {
                 .iter()
                 .map(|a| (host(&a.mel), host(&a.beats)))
                 .collect(),
-            video: self.video.as_ref().map(|v| {
-                (
-                    host(&v.merger_in),
-                    v.inverse_index.clone(),
-                    v.grid,
-                    v.second_per_grid,
-                )
-            }),
+            video: self
+                .video
+                .as_ref()
+                .map(|v| (host(&v.blocks_in), v.grid, v.second_per_grid)),
             time_aligned: self.time_aligned,
         }
     }
@@ -88,9 +83,8 @@ impl<B: Backend> EncodedMedia<B> {
             video: media
                 .video
                 .as_ref()
-                .map(|(merger_in, inverse_index, grid, spg)| EncodedVideo {
-                    merger_in: device_tensor(merger_in, device),
-                    inverse_index: inverse_index.clone(),
+                .map(|(blocks_in, grid, spg)| EncodedVideo {
+                    blocks_in: device_tensor(blocks_in, device),
                     grid: *grid,
                     second_per_grid: *spg,
                 }),

@@ -112,13 +112,26 @@ fn check_case(tower: &VisionTower<B>, cfg: &WaveConfig, file: &str) {
         TOL,
     );
 
-    // The one-video entry point gives the same rows.
+    // The one-video entry points give the same rows: the whole pass, and the pass in the two
+    // halves a trainer caches between (patch embedding | blocks and merger).
     if let [grid] = grids[..] {
         let out = tower
-            .forward(tensor2(pixels, &shape), grid)
+            .forward(tensor2(pixels.clone(), &shape), grid)
             .expect("forward");
         assert_close(
             &format!("{file} visual_out (forward)"),
+            &to_vec(out),
+            &expected,
+            TOL,
+        );
+        let blocks_in = tower
+            .embed_patches(tensor2(pixels, &shape), grid)
+            .expect("embed_patches");
+        let out = tower
+            .encode_embedded(blocks_in, grid)
+            .expect("encode_embedded");
+        assert_close(
+            &format!("{file} visual_out (embed_patches, encode_embedded)"),
             &to_vec(out),
             &expected,
             TOL,
@@ -193,7 +206,25 @@ fn inconsistent_input_is_an_error() {
     assert!(matches!(err, VisionError::PatchWidth { .. }), "{err}");
 
     let err = tower
-        .forward_videos(tensor2(pixels, &shape), &[])
+        .forward_videos(tensor2(pixels.clone(), &shape), &[])
         .unwrap_err();
     assert_eq!(err, VisionError::NoGrids);
+
+    // Cached patch embeddings that do not fit the grid or the blocks.
+    let blocks_in = tower
+        .embed_patches(tensor2(pixels, &shape), [t, h, w])
+        .expect("embed_patches");
+    let err = tower
+        .encode_embedded(blocks_in.clone(), [t + 1, h, w])
+        .unwrap_err();
+    assert!(matches!(err, VisionError::PatchCount { .. }), "{err}");
+    let err = tower
+        .encode_embedded(blocks_in.clone(), [t * h, 1, w])
+        .unwrap_err();
+    assert!(matches!(err, VisionError::BadGrid { .. }), "{err}");
+    let rows = blocks_in.dims()[0];
+    let err = tower
+        .encode_embedded(blocks_in.slice([0..rows, 0..1]), [t, h, w])
+        .unwrap_err();
+    assert!(matches!(err, VisionError::EmbeddedWidth { .. }), "{err}");
 }

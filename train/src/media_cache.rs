@@ -1,6 +1,7 @@
 //! The frozen encoders' output for every clip of a run, kept on disk beside the model so a
-//! restarted or resumed run does not decode and encode the corpus again. The file records a
-//! fingerprint of the frozen weights; a cache made with other encoders is ignored.
+//! restarted or resumed run does not decode and encode the corpus again: the log-mel
+//! features, BEATs' output and the vision patch embedding ([`HostMedia`]). The file records a
+//! fingerprint of the weights that produced them; a cache made with other encoders is ignored.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,7 +24,12 @@ struct Entry {
     time_aligned: bool,
 }
 
-/// FNV-1a over the names and values of every frozen tensor.
+/// What the cached tensors are; part of the fingerprint, so a cache of another layout (before
+/// 2026-11, the vision blocks' output) is ignored rather than misread.
+const LAYOUT: &str = "mel+beats+vision-blocks-in";
+
+/// FNV-1a over the layout and the names and values of every tensor no run ever trains (the
+/// encoders before the cache boundary among them).
 pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
@@ -32,7 +38,8 @@ pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>) -> String {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
     };
-    for (name, t) in weights.iter().filter(|(n, _)| !is_trainable(n)) {
+    eat(LAYOUT.as_bytes());
+    for (name, t) in weights.iter().filter(|(n, _)| !is_trainable(n, true)) {
         eat(name.as_bytes());
         for v in &t.values {
             eat(&v.to_le_bytes());
@@ -74,14 +81,7 @@ pub fn load(path: &Path, fingerprint: &str) -> Option<BTreeMap<String, HostMedia
             })
             .collect::<Option<Vec<_>>>()?;
         let video = match e.video {
-            Some((grid, spg)) => {
-                let inverse = tensor(&format!("{id}.inverse"))?
-                    .values
-                    .iter()
-                    .map(|&v| v as usize)
-                    .collect();
-                Some((tensor(&format!("{id}.merger_in"))?, inverse, grid, spg))
-            }
+            Some((grid, spg)) => Some((tensor(&format!("{id}.blocks_in"))?, grid, spg)),
             None => None,
         };
         let kind = if e.audio_video_or_video {
@@ -116,24 +116,19 @@ pub fn save(
             tensors.push((format!("{id}.mel.{i}"), mel.shape.clone(), bytes(mel)));
             tensors.push((format!("{id}.beats.{i}"), beats.shape.clone(), bytes(beats)));
         }
-        if let Some((merger_in, inverse, _, _)) = &m.video {
+        if let Some((blocks_in, _, _)) = &m.video {
             tensors.push((
-                format!("{id}.merger_in"),
-                merger_in.shape.clone(),
-                bytes(merger_in),
+                format!("{id}.blocks_in"),
+                blocks_in.shape.clone(),
+                bytes(blocks_in),
             ));
-            let inv: Vec<u8> = inverse
-                .iter()
-                .flat_map(|&v| (v as f32).to_le_bytes())
-                .collect();
-            tensors.push((format!("{id}.inverse"), vec![inverse.len()], inv));
         }
         entries.insert(
             id.clone(),
             Entry {
                 audio_video_or_video: m.kind == MediaKind::Video,
                 pieces: m.audio.len(),
-                video: m.video.as_ref().map(|v| (v.2, v.3)),
+                video: m.video.as_ref().map(|v| (v.1, v.2)),
                 time_aligned: m.time_aligned,
             },
         );

@@ -284,24 +284,36 @@ pub fn is_encoder(name: &str) -> bool {
 }
 
 /// What the trainer updates: the LLM, the visual merger (WAVE's "visual aligner"), the BEATs
-/// aligner, the fusion head, and the audio tower. WAVE freezes its pretrained encoders; ours
-/// start random, and a random Whisper-style tower's output is dominated by its fixed
-/// positional terms (measured: 2 % of its output energy varied between clips, against 55 %
-/// for BEATs and 96 % for the ViT), so the small audio tower is trained too. The ViT blocks
-/// and BEATs stay as initialised (random feature extractors).
-pub fn is_trainable(name: &str) -> bool {
+/// aligner, the fusion head, and the audio tower; with `vision_blocks`, the ViT blocks too.
+/// WAVE freezes its pretrained encoders; ours start random, and a random Whisper-style
+/// tower's output is dominated by its fixed positional terms (measured: 2 % of its output
+/// energy varied between clips, against 55 % for BEATs and 96 % for the ViT), so the small
+/// audio tower is trained too. The random ViT blocks pass colour on well but shape and motion
+/// poorly (linear probes in TRAINING.md), hence the option of training them. The patch
+/// embedding and BEATs always stay as initialised (random feature extractors).
+pub fn is_trainable(name: &str, vision_blocks: bool) -> bool {
     name.starts_with("model.")
         || name.starts_with("visual.merger.")
         || name.starts_with("audio_tower.")
         || name.starts_with("beats_ln.")
         || name.starts_with("beats_proj.")
         || name.starts_with("classify_linear.")
+        || (vision_blocks && is_vision_block(name))
 }
 
-pub fn trainable_names(weights: &BTreeMap<String, HostTensor>) -> BTreeSet<String> {
+/// A weight of the ViT blocks (trained only on request, at their own rate).
+pub fn is_vision_block(name: &str) -> bool {
+    name.starts_with("visual.blocks.")
+}
+
+/// The weights a training step updates (see [`is_trainable`]).
+pub fn trainable_names(
+    weights: &BTreeMap<String, HostTensor>,
+    vision_blocks: bool,
+) -> BTreeSet<String> {
     weights
         .keys()
-        .filter(|n| is_trainable(n))
+        .filter(|n| is_trainable(n, vision_blocks))
         .cloned()
         .collect()
 }

@@ -42,6 +42,16 @@ impl AdamW {
         grads: &BTreeMap<String, Vec<f32>>,
         lr: f32,
     ) {
+        self.update_with(params, grads, |_| lr);
+    }
+
+    /// [`Self::update`] with each parameter's learning rate given by `lr_of(name)`.
+    pub fn update_with(
+        &mut self,
+        params: &mut BTreeMap<String, HostTensor>,
+        grads: &BTreeMap<String, Vec<f32>>,
+        lr_of: impl Fn(&str) -> f32,
+    ) {
         self.step += 1;
         let (b1, b2) = (self.beta1, self.beta2);
         let c1 = 1.0 - b1.powi(self.step as i32);
@@ -50,6 +60,7 @@ impl AdamW {
             let Some(param) = params.get_mut(name).map(|p| &mut p.values) else {
                 continue;
             };
+            let lr = lr_of(name);
             let state = self.state.entry(name.clone()).or_insert_with(|| Moments {
                 m: vec![0.0; grad.len()],
                 v: vec![0.0; grad.len()],
@@ -125,5 +136,26 @@ mod tests {
         opt.update(&mut params, &grads, 0.1);
         assert!((params["w"].values[0] - 0.9).abs() < 1e-4);
         assert!((params["w"].values[1] + 0.9).abs() < 1e-4);
+    }
+
+    #[test]
+    fn each_parameter_can_have_its_own_rate() {
+        let one = || HostTensor {
+            values: vec![1.0f32],
+            shape: vec![1],
+        };
+        let mut params = BTreeMap::from([("fast".to_string(), one()), ("slow".to_string(), one())]);
+        let grads = BTreeMap::from([
+            ("fast".to_string(), vec![0.5]),
+            ("slow".to_string(), vec![0.5]),
+        ]);
+        let mut opt = AdamW::new(0.0);
+        opt.update_with(
+            &mut params,
+            &grads,
+            |n| if n == "slow" { 0.01 } else { 0.1 },
+        );
+        assert!((params["fast"].values[0] - 0.9).abs() < 1e-4);
+        assert!((params["slow"].values[0] - 0.99).abs() < 1e-5);
     }
 }

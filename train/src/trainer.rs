@@ -2,8 +2,9 @@
 //!
 //! Per step: the weights are handed to the model through an in-memory `WeightStore` that marks
 //! the trainable ones `require_grad`; a batch of one task goes through the same `Embedder`
-//! path inference uses (media from the frozen encoders' cached output); the loss's gradients
-//! are read back per tensor, clipped by global norm, and AdamW updates the host copy.
+//! path inference uses (media from the cached output of the encoders' never-trained part); the
+//! loss's gradients are read back per tensor, clipped by global norm, and AdamW updates the
+//! host copy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -28,8 +29,8 @@ use crate::loss::{info_nce, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
 use crate::model_dir::{
-    copy_model, init_weights, not_a_model_dir, read_configs, tensor_layout, trainable_names,
-    write_config_files, ModelSizes, SplitMix64,
+    copy_model, init_weights, is_vision_block, not_a_model_dir, read_configs, tensor_layout,
+    trainable_names, write_config_files, ModelSizes, SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{media_of, pair, scenes_for, Side, Task};
@@ -84,6 +85,11 @@ pub struct TrainOptions {
     /// captions share most words); 0 draws the whole batch at random, as WAVE does.
     #[serde(default)]
     pub hard_negatives: f32,
+    /// Train the ViT blocks too, at this fraction of `lr` (`None`: they stay random feature
+    /// extractors, as WAVE's pretrained encoders stay frozen). Left out of the JSON when
+    /// `None`, so runs from before the option resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision_blocks_lr_scale: Option<f32>,
 }
 
 impl TrainOptions {
@@ -108,6 +114,7 @@ impl TrainOptions {
             init_from: None,
             tasks: None,
             hard_negatives: 0.0,
+            vision_blocks_lr_scale: None,
         }
     }
 
@@ -152,6 +159,13 @@ impl TrainOptions {
                 self.hard_negatives
             ));
         }
+        if let Some(scale) = self.vision_blocks_lr_scale {
+            if !(scale.is_finite() && scale > 0.0) {
+                return bad(format!(
+                    "vision-block learning-rate scale must be positive, got {scale}"
+                ));
+            }
+        }
         if self.max_scenes == Some(0) {
             return bad("max scenes must be at least 1".into());
         }
@@ -194,7 +208,11 @@ pub struct StepLog {
     pub step: usize,
     pub task: &'static str,
     pub loss: f32,
+    /// Before clipping; without the ViT blocks' gradients, which are clipped on their own.
     pub grad_norm: f32,
+    /// Before clipping, when the ViT blocks train.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vision_blocks_grad_norm: Option<f32>,
     pub lr: f32,
     pub seconds: f64,
 }
@@ -305,7 +323,7 @@ pub fn train(
         beats,
         tokenizer: frozen_embedder.tokenizer().clone(),
         preprocess: frozen_embedder.preprocess_config().clone(),
-        trainable: trainable_names(&ckpt.weights),
+        trainable: trainable_names(&ckpt.weights, opts.vision_blocks_lr_scale.is_some()),
     };
     drop(frozen_embedder);
 
@@ -346,9 +364,26 @@ pub fn train(
                 grad_values.insert(tracked.name, g);
             }
         }
+        // The ViT blocks' gradients are clipped on their own: theirs were 10-80x the rest's
+        // (measured at the start of stage 11), so one global norm would shrink every video
+        // batch's step on the rest of the model that much more than an audio batch's.
+        let (mut vision_grads, mut grad_values): (BTreeMap<_, _>, BTreeMap<_, _>) = grad_values
+            .into_iter()
+            .partition(|(name, _)| is_vision_block(name));
         let grad_norm = clip_grad_norm(&mut grad_values, opts.max_grad_norm);
+        let vision_blocks_grad_norm = (!vision_grads.is_empty())
+            .then(|| clip_grad_norm(&mut vision_grads, opts.max_grad_norm));
+        grad_values.append(&mut vision_grads);
         let lr = learning_rate(step, opts.steps, warmup, opts.lr);
-        ckpt.optimizer.update(&mut ckpt.weights, &grad_values, lr);
+        let vision_lr = lr * opts.vision_blocks_lr_scale.unwrap_or(1.0);
+        ckpt.optimizer
+            .update_with(&mut ckpt.weights, &grad_values, |name| {
+                if is_vision_block(name) {
+                    vision_lr
+                } else {
+                    lr
+                }
+            });
         ckpt.state.step = step + 1;
         ckpt.state
             .losses
@@ -358,6 +393,7 @@ pub fn train(
             task: task.name(),
             loss: loss_value,
             grad_norm,
+            vision_blocks_grad_norm,
             lr,
             seconds: started.elapsed().as_secs_f64(),
         });

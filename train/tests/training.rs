@@ -146,6 +146,12 @@ fn bad_arguments_are_clear_errors() {
     o.hard_negatives = 1.5;
     check(o, "hard-negative fraction must be in [0, 1], got 1.5");
     let mut o = tiny(&out);
+    o.vision_blocks_lr_scale = Some(0.0);
+    check(
+        o,
+        "vision-block learning-rate scale must be positive, got 0",
+    );
+    let mut o = tiny(&out);
     o.data = tmp.path().join("no-corpus");
     check(o, "wave synth");
     let mut o = tiny(&out);
@@ -277,4 +283,45 @@ fn a_run_can_be_limited_to_some_tasks() {
     some.tasks = Some(Vec::new());
     let err = train(&some, |_| {}).unwrap_err().to_string();
     assert!(err.contains("at least one task"), "{err}");
+}
+
+#[test]
+fn the_vision_blocks_train_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut first = tiny(&tmp.path().join("stage1"));
+    first.steps = 1;
+    train(&first, |_| {}).unwrap();
+    let read = |dir: &Path| {
+        wave_train::checkpoint::read_safetensors(&dir.join("model.safetensors")).unwrap()
+    };
+    let start = read(&first.out);
+    let stage = |name: &str, vision_blocks: bool| {
+        let mut o = tiny(&tmp.path().join(name));
+        o.steps = 3;
+        o.tasks = Some(vec![Task::TextVideo]);
+        o.init_from = Some(first.out.clone());
+        o.vision_blocks_lr_scale = vision_blocks.then_some(0.5);
+        train(&o, |_| {}).unwrap();
+        read(&o.out)
+    };
+    let moved = |weights: &std::collections::BTreeMap<_, _>, prefix: &str| -> Vec<String> {
+        start
+            .iter()
+            .filter(|(n, t)| n.starts_with(prefix) && weights.get(*n) != Some(*t))
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    let frozen = stage("frozen", false);
+    assert!(moved(&frozen, "visual.blocks.").is_empty());
+    assert!(!moved(&frozen, "visual.merger.").is_empty());
+
+    let trained = stage("trained", true);
+    let blocks = moved(&trained, "visual.blocks.");
+    let all_blocks = start
+        .keys()
+        .filter(|n| n.starts_with("visual.blocks."))
+        .count();
+    assert_eq!(blocks.len(), all_blocks, "moved: {blocks:?}");
+    // The patch embedding is what the media cache holds: it never trains.
+    assert!(moved(&trained, "visual.patch_embed.").is_empty());
 }

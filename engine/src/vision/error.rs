@@ -11,4 +11,6 @@ pub enum VisionError {
     PatchWidth { expected: usize, found: usize },
     #[error("the grids describe {expected} patches, the patch tensor has {found} rows")]
     PatchCount { expected: usize, found: usize },
+    #[error("embedded patches are {found} wide, the vision blocks take {expected}")]
+    EmbeddedWidth { expected: usize, found: usize },
 }

@@ -89,23 +89,91 @@ impl<B: Backend> VisionTower<B> {
         grids: &[[usize; 3]],
     ) -> Result<VisionTrace<B>, VisionError> {
         self.check_input(&patches, grids)?;
+        let layout = self.layout(grids);
+        let patch_embeds = self.patch_embed.forward(patches);
+        let blocks_in = self.to_window_order(patch_embeds.clone(), &layout);
+        let merger_in = self.run_blocks(blocks_in, grids, &layout);
+        let output = self
+            .merger
+            .forward(merger_in.clone())
+            .select(0, self.index(&layout.inverse_index()));
+        Ok(VisionTrace {
+            patch_embeds,
+            merger_in,
+            output,
+            layout,
+        })
+    }
+
+    /// The first half of [`Self::forward`] for one video: the patch embedding, rows in
+    /// window order (the first block's input). [`Self::encode_embedded`] finishes the pass.
+    /// A trainer caches this output and trains what follows (blocks and merger).
+    pub fn embed_patches(
+        &self,
+        patches: Tensor<B, 2>,
+        grid_thw: [usize; 3],
+    ) -> Result<Tensor<B, 2>, VisionError> {
+        self.check_input(&patches, &[grid_thw])?;
+        let layout = self.layout(&[grid_thw]);
+        Ok(self.to_window_order(self.patch_embed.forward(patches), &layout))
+    }
+
+    /// The second half of [`Self::forward`] for one video embedded by
+    /// [`Self::embed_patches`]: blocks, merger, back to the processor's order.
+    pub fn encode_embedded(
+        &self,
+        blocks_in: Tensor<B, 2>,
+        grid_thw: [usize; 3],
+    ) -> Result<Tensor<B, 2>, VisionError> {
+        self.check_grids(&[grid_thw])?;
+        let [t, h, w] = grid_thw;
+        let [rows, width] = blocks_in.dims();
+        if rows != t * h * w {
+            return Err(VisionError::PatchCount {
+                expected: t * h * w,
+                found: rows,
+            });
+        }
+        if width != self.cfg.hidden_size {
+            return Err(VisionError::EmbeddedWidth {
+                expected: self.cfg.hidden_size,
+                found: width,
+            });
+        }
+        let layout = self.layout(&[grid_thw]);
+        let merger_in = self.run_blocks(blocks_in, &[grid_thw], &layout);
+        Ok(self
+            .merger
+            .forward(merger_in)
+            .select(0, self.index(&layout.inverse_index())))
+    }
+
+    fn layout(&self, grids: &[[usize; 3]]) -> WindowLayout {
+        WindowLayout::new(grids, self.cfg.spatial_merge_size, self.window_side)
+    }
+
+    /// Window order moves whole merged tokens, so rows are permuted in groups of merge².
+    fn to_window_order(&self, patch_embeds: Tensor<B, 2>, layout: &WindowLayout) -> Tensor<B, 2> {
         let merge = self.cfg.spatial_merge_size;
         let merge_unit = merge * merge;
         let hidden = self.cfg.hidden_size;
-        let head_dim = hidden / self.cfg.num_heads;
-        let layout = WindowLayout::new(grids, merge, self.window_side);
-
-        let patch_embeds = self.patch_embed.forward(patches);
         let [n, _] = patch_embeds.dims();
-
-        // Window order moves whole merged tokens, so permute rows of merge² patches.
-        let window_rows = self.index(&layout.window_index);
-        let mut x = patch_embeds
-            .clone()
+        patch_embeds
             .reshape([n / merge_unit, merge_unit * hidden])
-            .select(0, window_rows)
-            .reshape([n, hidden]);
+            .select(0, self.index(&layout.window_index))
+            .reshape([n, hidden])
+    }
 
+    /// The blocks over rows in window order: window attention, or per-frame attention in the
+    /// `fullatt_block_indexes` blocks.
+    fn run_blocks(
+        &self,
+        mut x: Tensor<B, 2>,
+        grids: &[[usize; 3]],
+        layout: &WindowLayout,
+    ) -> Tensor<B, 2> {
+        let head_dim = self.cfg.hidden_size / self.cfg.num_heads;
+        let merge = self.cfg.spatial_merge_size;
         let rotary = Rotary::new(grids, merge, head_dim, &layout.window_index, &self.device);
         let windows = lengths(&layout.cu_window_seqlens);
         let frames = lengths(&layout.cu_frame_seqlens);
@@ -117,37 +185,7 @@ impl<B: Backend> VisionTower<B> {
             };
             x = block.forward(x, segments, &rotary);
         }
-
-        let merger_in = x.clone();
-        let output = self
-            .merger
-            .forward(x)
-            .select(0, self.index(&layout.inverse_index()));
-        Ok(VisionTrace {
-            patch_embeds,
-            merger_in,
-            output,
-            layout,
-        })
-    }
-
-    /// The frozen part of the tower for one video: patch embedding and blocks. Returns the
-    /// merger's input (window order) and the index that puts merged rows back in processor
-    /// order; [`Self::merge`] finishes the pass. A trainer caches these and trains the merger.
-    pub fn encode_unmerged(
-        &self,
-        patches: Tensor<B, 2>,
-        grid_thw: [usize; 3],
-    ) -> Result<(Tensor<B, 2>, Vec<usize>), VisionError> {
-        let trace = self.forward_traced(patches, &[grid_thw])?;
-        Ok((trace.merger_in, trace.layout.inverse_index()))
-    }
-
-    /// Merger over the blocks' output (window order), then back to processor order.
-    pub fn merge(&self, merger_in: Tensor<B, 2>, inverse_index: &[usize]) -> Tensor<B, 2> {
-        self.merger
-            .forward(merger_in)
-            .select(0, self.index(inverse_index))
+        x
     }
 
     fn index(&self, values: &[usize]) -> Tensor<B, 1, Int> {
@@ -157,16 +195,7 @@ impl<B: Backend> VisionTower<B> {
     }
 
     fn check_input(&self, patches: &Tensor<B, 2>, grids: &[[usize; 3]]) -> Result<(), VisionError> {
-        let merge = self.cfg.spatial_merge_size;
-        if grids.is_empty() {
-            return Err(VisionError::NoGrids);
-        }
-        for &grid in grids {
-            let [t, h, w] = grid;
-            if t == 0 || h == 0 || w == 0 || !h.is_multiple_of(merge) || !w.is_multiple_of(merge) {
-                return Err(VisionError::BadGrid { grid, merge });
-            }
-        }
+        self.check_grids(grids)?;
         let [rows, width] = patches.dims();
         let expected_width = patch_width(&self.cfg);
         if width != expected_width {
@@ -181,6 +210,20 @@ impl<B: Backend> VisionTower<B> {
                 expected: expected_rows,
                 found: rows,
             });
+        }
+        Ok(())
+    }
+
+    fn check_grids(&self, grids: &[[usize; 3]]) -> Result<(), VisionError> {
+        let merge = self.cfg.spatial_merge_size;
+        if grids.is_empty() {
+            return Err(VisionError::NoGrids);
+        }
+        for &grid in grids {
+            let [t, h, w] = grid;
+            if t == 0 || h == 0 || w == 0 || !h.is_multiple_of(merge) || !w.is_multiple_of(merge) {
+                return Err(VisionError::BadGrid { grid, merge });
+            }
         }
         Ok(())
     }
