@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """How much of the synthetic world the frozen encoders' features carry, by linear probe.
 
-`wave train` keeps the ViT blocks and BEATs at their random initialisation and caches what
-they (and the mel front end) produce in `<run>/encoded-media.safetensors`. This script fits a
+`wave train` keeps BEATs and the ViT's patch embedding (and, unless --train-vision-blocks, the
+ViT blocks) at their random initialisation and caches what the never-trained part produces in
+`<run>/encoded-media.safetensors`: the mel front end, BEATs' output and the patch embedding
+(caches written before 2026-11-27 held the ViT blocks' output instead). This script fits a
 ridge-regression classifier (one-vs-rest, the best of four penalties on a held-out quarter)
 from pooled cached features of single-object train scenes to one attribute at a time:
 
-  silent video (ViT output before the trained patch merger): shape, motion, colour;
+  silent video (the cached ViT features: patch embedding, or the blocks' output in older
+  caches): shape, motion, colour;
   audio without speech (mel and BEATs frames): instrument, rhythm (motion), register (colour).
 
 A high accuracy says the attribute is in the frozen features and the trained part of the model
@@ -86,10 +89,12 @@ def main():
     cache = Cache(f"{run}/encoded-media.safetensors")
 
     videos = scenes(corpus, "visual", lambda r: True)
-    ids = sorted(s for s in videos if f"{s}.v.merger_in" in cache)
-    # ViT output: (time x rows x columns) patches of `hidden` features; pooled over all.
-    features = [mean_and_spread(cache.tensor(f"{s}.v.merger_in")) for s in ids]
-    print(f"silent video, {len(ids)} single-object scenes, ViT features pooled (mean, std):")
+    stage = "blocks_in" if any(f"{s}.v.blocks_in" in cache for s in videos) else "merger_in"
+    what = {"blocks_in": "patch embedding", "merger_in": "ViT blocks' output"}[stage]
+    ids = sorted(s for s in videos if f"{s}.v.{stage}" in cache)
+    # (time x rows x columns) patches of `hidden` features; pooled over all.
+    features = [mean_and_spread(cache.tensor(f"{s}.v.{stage}")) for s in ids]
+    print(f"silent video, {len(ids)} single-object scenes, {what} pooled (mean, std):")
     for attribute in ["kind", "motion", "colour"]:
         labels = [videos[s]["objects"][0][attribute] for s in ids]
         accuracy, majority = probe(features, labels)
