@@ -95,6 +95,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage8.svg",
         "training-log-stage9.json",
         "loss-stage9.svg",
+        "training-log-stage10.json",
+        "loss-stage10.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
