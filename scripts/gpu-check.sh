@@ -4,7 +4,9 @@
 #   1. the parity suite on the GPU in f32,
 #   2. the golden embeddings computed in bf16,
 #   3. a WAVE-7B-shaped LLM forward on random weights drawn on the device: tokens/s and the
-#      share of the GPU's peak FLOP/s, in bf16 and in f32.
+#      share of the GPU's peak FLOP/s, in bf16 and in f32; on CUDA, where python3 has torch and
+#      transformers, the same for PyTorch's Qwen2 decoder (benches/python/torch_llm_throughput.py).
+# Without a Rust toolchain on the GPU machine, use scripts/gpu-bundle.sh and gpu-bundle-run.sh.
 #
 # Tolerances. The CPU suite holds 1e-4 against the golden f32 tensors. On CUDA, burn runs large
 # f32 matmuls as TF32 on tensor cores (10-bit mantissa, ~5e-4 relative per product), so the f32
@@ -80,4 +82,9 @@ for run in "${runs[@]}"; do
   cargo run -q --release -p wave-engine "${features[@]}" --example llm_throughput -- \
     --backend "$mode" --dtype "$dtype" --layers "$layers" --batch "$batch" --seq "$seq" \
     --iters 3 "${shape[@]}" "${peak_args[@]}"
+  # The peer in the same run: transformers' Qwen2 decoder of the same shape, where torch is.
+  if [[ "$mode" == cuda ]] && python3 -c 'import torch, transformers' 2>/dev/null; then
+    python3 benches/python/torch_llm_throughput.py --dtype "$dtype" --layers "$layers" \
+      --batch "$batch" --seq "$seq" --iters 3 "${peak_args[@]}"
+  fi
 done
