@@ -6,9 +6,12 @@
 #           3. a WAVE-7B-shaped LLM forward in bf16 and f32, burn against PyTorch's Qwen2 decoder
 #              (benches/python/torch_llm_throughput.py) on the same GPU in the same run.
 #   train:  `wave train` built for CUDA with the arguments of scripts/gpu-train-args.txt, on the
-#           bundled corpus and media cache; its per-step losses beside the CPU run's.
+#           bundled corpus and media cache; its per-step losses beside the CPU run's. Then
+#           ingest and search on CUDA (scripts/gpu-product-check.sh) against the CPU's results.
 #
-# Usage: scripts/gpu-bundle-run.sh parity|train [BUNDLE_ROOT]
+#   product: only the ingest and search part of train, from the same bundle.
+#
+# Usage: scripts/gpu-bundle-run.sh parity|train|product [BUNDLE_ROOT]
 # Environment: WAVE_CUDA_F32_TOL, WAVE_BENCH_BATCH (4), WAVE_BENCH_SEQ (1024),
 #   WAVE_BENCH_LAYERS (28), WAVE_PEAK_TFLOPS_BF16 / _TF32 (H100 SXM dense: 989.4 / 494.7).
 set -uo pipefail
@@ -16,9 +19,9 @@ cd "$(dirname "$0")/.."
 
 part="${1:-}"
 root="${2:-.gpu-bundle}"
-dir="$root/$part"
+dir="$root/${part/product/train}"
 if [[ ! -f "$dir/bins.tar.xz" ]]; then
-  echo "usage: $0 parity|train [BUNDLE_ROOT] (no bundle at $dir: run scripts/gpu-bundle.sh)" >&2
+  echo "usage: $0 parity|train|product [BUNDLE_ROOT] (no bundle at $dir: run scripts/gpu-bundle.sh)" >&2
   exit 2
 fi
 # Python's lzma, not an xz binary the machine may lack.
@@ -63,7 +66,7 @@ if [[ "$part" == parity ]]; then
     timeout 150 python3 benches/python/torch_llm_throughput.py --dtype "$dtype" --layers "$layers" \
       --batch "$batch" --seq "$seq" --iters 3 --peak-tflops "$peak" || failed=1
   done
-else
+elif [[ "$part" == train ]]; then
   run="$dir/run"
   step "wave train on CUDA: $(cat scripts/gpu-train-args.txt)"
   # shellcheck disable=SC2046
@@ -84,6 +87,33 @@ print(f"first-step loss difference {first:.2e}")
 mean = lambda xs: sum(xs) / len(xs)
 print(f"mean seconds per step (after the first): cpu {mean([s['seconds'] for s in cpu[1:]]):.3f}, "
       f"cuda {mean([s['seconds'] for s in cuda[1:]]):.3f}")
+EOF
+fi
+if [[ "$part" == train || "$part" == product ]]; then
+  step "ingest and search on CUDA"
+  bash scripts/gpu-product-check.sh "$bin/wave" "$dir/corpus/train" "$(mktemp -d)/store" \
+    >"$dir/cuda-product.txt" || failed=1
+  python3 - "$dir/cpu-product.txt" "$dir/cuda-product.txt" <<'EOF' || failed=1
+import json, sys
+cpu, cuda = (open(p).read().splitlines() for p in sys.argv[1:3])
+print("cuda:", cuda[0], "| cpu:", cpu[0])
+if cuda[0] != cpu[0] or len(cuda) != len(cpu):
+    sys.exit("the CUDA build's ingest or searches differ in outcome from the CPU's")
+worst = 0.0
+for c, g in zip(cpu[1:], cuda[1:]):
+    c, g = json.loads(c), json.loads(g)
+    cs, gs = dict(c["results"]), dict(g["results"])
+    common = cs.keys() & gs.keys()
+    diff = max(abs(cs[i] - gs[i]) for i in common)
+    worst = max(worst, diff)
+    same = [a[0] for a in c["results"]] == [b[0] for b in g["results"]]
+    print(f"{g['query']:>16}: top 10 {'in the same order' if same else 'reordered'}, "
+          f"{len(common)} of 10 shared, largest score difference {diff:.1e}, "
+          f"top 1 {g['results'][0][0]} (cpu {c['results'][0][0]})")
+    if g["results"][0][0] != c["results"][0][0] or len(common) < 8:
+        sys.exit(f"{g['query']}: the CUDA build ranks differently")
+if worst > 5e-3:
+    sys.exit(f"scores differ by {worst:.1e} (> 5e-3)")
 EOF
 fi
 exit "$failed"

@@ -4,8 +4,9 @@
 #   parity/  the engine's parity test binaries built with `--features cuda`, a copy of the golden
 #            set, and the llm_throughput example (release);
 #   train/   `wave` built with `--features cuda` (release), a 40-scene corpus's train split, the
-#            frozen encoders' output for it (so no decoding is needed there), and the loss log
-#            of the same training command run here on the CPU.
+#            frozen encoders' output for it (so no decoding is needed there), the loss log of
+#            the same training command run here on the CPU, and the CPU's results of
+#            scripts/gpu-product-check.sh (ingest and search) on that split.
 # Each part is one folder under the bundle root (default .gpu-bundle, git-ignored through
 # .git/info/exclude) with binaries stripped and packed as bins.tar.xz, small enough to travel
 # (a device call carries at most 64 MiB with the working tree; the 6 test binaries, 200 MB
@@ -79,6 +80,9 @@ else
     --json >"$dir/cpu-steps.jsonl"
   mkdir -p "$dir/run"
   cp "$work/run/encoded-media.safetensors" "$dir/run/"
+  # Ingest and search through the product path, for the GPU's results to be compared with.
+  bash scripts/gpu-product-check.sh "$cpu_wave" "$dir/corpus/train" "$work/store" \
+    >"$dir/cpu-product.txt"
   collect build --release -p wave-cli --features cuda
   # The store links Debian's RocksDB; a machine without it gets it, and what it needs beyond
   # a base system, beside the binary.

@@ -16,6 +16,6 @@ export WAVE_GOLDEN_DIR="${WAVE_GOLDEN_DIR:-$(cd .. && pwd)/shared/golden/wave-ti
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo check -p wave-engine -p wave-train --features cuda --all-targets
+cargo check -p wave-engine -p wave-train -p wave-query -p wave-cli --features cuda --all-targets
 cargo test --workspace
 echo "disk after the tests:"; df -h . | tail -n 1; du -sh target 2>/dev/null || true

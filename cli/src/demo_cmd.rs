@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use wave_demo::{DemoLibrary, DemoPaths, DemoServerConfig};
 use wave_engine::embedder::Embedder;
-use wave_engine::CpuBackend;
+use wave_engine::DefaultBackend;
 use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{self, Failure, FileEvent, Outcome, Progress};
 use wave_query::{Model, Searcher, SearcherConfig};
@@ -90,7 +90,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 fn ingest(library: &DemoLibrary, store: &Store, model_dir: &std::path::Path) -> Result<()> {
     let model_id = pipeline::model_id(model_dir)
         .with_context(|| format!("reading the model directory {}", model_dir.display()))?;
-    let embedder = Embedder::<CpuBackend>::load(model_dir, &Default::default())
+    let embedder = Embedder::<DefaultBackend>::load(model_dir, &Default::default())
         .with_context(|| format!("loading the model from {}", model_dir.display()))?;
     let progress = Lines::default();
     let report =

@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use wave_engine::embedder::Embedder;
-use wave_engine::CpuBackend;
+use wave_engine::DefaultBackend;
 use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{
     self, Failure, FileEvent, IngestReport, Outcome, PipelineConfig, Planned, Progress,
@@ -72,7 +72,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         return dry_run(&args, &model_id, &cfg);
     }
 
-    let embedder = Embedder::<CpuBackend>::load(&model_dir, &Default::default())
+    let embedder = Embedder::<DefaultBackend>::load(&model_dir, &Default::default())
         .with_context(|| format!("loading the model from {}", model_dir.display()))?;
     let store = Store::open(&args.db, StoreOptions::default())
         .with_context(|| format!("opening store {}", args.db.display()))?;

@@ -2,7 +2,7 @@
 //! start skips what is stored).
 
 use wave_engine::embedder::Embedder;
-use wave_engine::CpuBackend;
+use wave_engine::DefaultBackend;
 use wave_index::Store;
 use wave_ingest::pipeline::{self, IngestReport, PipelineConfig, Progress};
 
@@ -14,7 +14,7 @@ use crate::library::DemoLibrary;
 pub fn ingest_library(
     library: &DemoLibrary,
     store: &Store,
-    embedder: &Embedder<CpuBackend>,
+    embedder: &Embedder<DefaultBackend>,
     model_id: &str,
     progress: &dyn Progress,
 ) -> Result<IngestReport, DemoError> {

@@ -15,6 +15,13 @@ pub type CpuBackend = burn::backend::Flex;
 #[cfg(feature = "cuda")]
 pub type CudaBackend = burn::backend::Cuda;
 
+/// The backend the product embeds with (ingest, search, the demo, training): CUDA when built
+/// with the `cuda` feature, else the CPU.
+#[cfg(not(feature = "cuda"))]
+pub type DefaultBackend = CpuBackend;
+#[cfg(feature = "cuda")]
+pub type DefaultBackend = CudaBackend;
+
 pub mod audio;
 pub mod embedder;
 pub mod encoded;

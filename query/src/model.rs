@@ -4,14 +4,16 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use wave_engine::embedder::{Embedder, Input};
-use wave_engine::CpuBackend;
+use wave_engine::DefaultBackend;
 
 use crate::error::QueryError;
 
-/// WAVE on the CPU backend with a name that identifies it in item records and cache keys.
+/// WAVE on the default backend (the CPU, or CUDA with the `cuda` feature) with a name that
+/// identifies it in item records and cache keys.
 pub struct Model {
-    // One forward at a time: the CPU backend already uses every core for one input.
-    embedder: Mutex<Embedder<CpuBackend>>,
+    // One forward at a time: the CPU backend already uses every core for one input, and a GPU
+    // runs one batch's kernels at a time.
+    embedder: Mutex<Embedder<DefaultBackend>>,
     name: String,
     dim: usize,
 }
@@ -25,7 +27,7 @@ impl Model {
                 dir.display()
             )));
         }
-        let embedder = Embedder::<CpuBackend>::load(dir, &Default::default())?;
+        let embedder = Embedder::<DefaultBackend>::load(dir, &Default::default())?;
         let dim = embedder.dim();
         let name = dir
             .canonicalize()

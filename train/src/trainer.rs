@@ -37,10 +37,7 @@ use crate::tasks::{media_of, pair, scenes_for, Side, Task};
 use crate::tokenizer::train_tokenizer;
 
 /// Where training and evaluation compute: the CPU, or the GPU with the `cuda` feature.
-#[cfg(not(feature = "cuda"))]
-pub type ComputeBackend = wave_engine::CpuBackend;
-#[cfg(feature = "cuda")]
-pub type ComputeBackend = wave_engine::CudaBackend;
+pub type ComputeBackend = wave_engine::DefaultBackend;
 
 pub type TrainBackend = Autodiff<ComputeBackend>;
 
