@@ -58,7 +58,8 @@ if [[ "$part" == parity ]]; then
   collect test -p wave-engine --features cuda --no-run --test llm_parity --test audio_parity \
     --test vision_parity --test embed_parity --test checkpoint_loading --test bf16_parity
   collect build --release -p wave-engine --features cuda --example llm_throughput
-  # What the parity tests read: the reference's own checkpoints and the preprocessing set stay.
+  # Everything the parity tests read, the reference's .bin / .pt checkpoints included; the
+  # preprocessing set (7.5 MB, read only by CPU-side tests) stays behind.
   mkdir -p "$dir/golden"
   for f in "$golden"/*; do
     case "$(basename "$f")" in
@@ -67,10 +68,12 @@ if [[ "$part" == parity ]]; then
     esac
   done
 else
-  cargo build --release -p wave-cli
-  cpu_wave="$(pwd)/target/release/wave"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
+  # A copy: the CUDA build below replaces target/release/wave.
+  cargo build --release -p wave-cli
+  cpu_wave="$work/wave-cpu"
+  cp target/release/wave "$cpu_wave"
   "$cpu_wave" synth --seed 3 --count 40 --out "$work/corpus"
   mkdir -p "$dir/corpus"
   cp -r "$work/corpus/train" "$dir/corpus/"
