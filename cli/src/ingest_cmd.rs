@@ -12,6 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use wave_engine::embedder::Embedder;
+use wave_engine::preprocess::PreprocessConfig;
 use wave_engine::DefaultBackend;
 use wave_index::{Store, StoreOptions};
 use wave_ingest::pipeline::{
@@ -69,7 +70,11 @@ pub fn run(args: IngestArgs) -> Result<()> {
         .with_context(|| format!("reading the model directory {}", model_dir.display()))?;
 
     if args.dry_run {
-        return dry_run(&args, &model_id, &cfg);
+        // The model's video rate is part of the recipe that decides what would be skipped.
+        let sampling = PreprocessConfig::from_model_dir(&model_dir)
+            .with_context(|| format!("reading the settings of {}", model_dir.display()))?
+            .sampling;
+        return dry_run(&args, &model_id, &cfg.with_model_fps(sampling.fps()));
     }
 
     let embedder = Embedder::<DefaultBackend>::load(&model_dir, &Default::default())

@@ -73,6 +73,10 @@ pub struct TrainArgs {
     /// full rate, stage 11's video losses doubled within 30 steps).
     #[arg(long, default_value_t = 0.1, requires = "train_vision_blocks")]
     vision_blocks_lr_scale: f32,
+    /// Sample video at this many frames a second (the model directory records it, and ingest
+    /// and search sample at it too). Default: the --init-from model's rate, or WAVE's 2.
+    #[arg(long)]
+    video_fps: Option<f64>,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -100,6 +104,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.vision_blocks_lr_scale = args
         .train_vision_blocks
         .then_some(args.vision_blocks_lr_scale);
+    opts.video_fps = args.video_fps;
     let json = args.json;
     let report = train(&opts, |s| {
         if json {

@@ -595,3 +595,97 @@ fn decoded_media_in_flight_stays_bounded() {
         "{t:?}"
     );
 }
+
+/// A copy of the tiny golden model that samples video at `fps` (its
+/// `preprocessor_runtime.json` says so); everything else, weights included, is the same.
+fn model_at_fps(dir: &Path, fps: f64) -> PathBuf {
+    let model = dir.join("model-at-fps");
+    fs::create_dir_all(&model).unwrap();
+    for name in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "preprocessor_config.json",
+        "beats_cfg.json",
+        "chat_template.json",
+    ] {
+        fs::copy(model_dir().join(name), model.join(name)).unwrap();
+    }
+    let runtime = model_dir().join("preprocessor_runtime.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(runtime).unwrap()).unwrap();
+    json["video_sampling"]["base_interval_s"] = serde_json::json!(1.0 / fps);
+    fs::write(model.join("preprocessor_runtime.json"), json.to_string()).unwrap();
+    model
+}
+
+#[test]
+fn video_is_sampled_at_the_models_own_frame_rate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("in");
+    fs::create_dir_all(&d).unwrap();
+    let path = video(&d, "v.mp4", 64, 48, 2.0, Track::None, &["-c:v", "libx264"]);
+    let model = model_at_fps(tmp.path(), 4.0);
+    let emb = Embedder::<CpuBackend>::load(&model, &Default::default()).unwrap();
+    let id = pipeline::model_id(&model).unwrap();
+    let store = open(&tmp.path().join("db"));
+    // The config asks for WAVE's 2 fps (the default); the model's 4 fps wins.
+    let cfg = config();
+    assert_eq!(cfg.video.fps, 2.0);
+    let report = ingest(&d, &store, &emb, &id, &cfg, &NoProgress).unwrap();
+    assert_eq!(report.ingested, 1, "{:?}", report.failed);
+    let stored = store.vector("wave", "v.mp4").unwrap().unwrap();
+
+    // What the model gives for the file decoded at a rate, as the pipeline hands it over.
+    let embed_at = |fps: f64| {
+        let opts = wave_ingest::VideoOptions {
+            fps,
+            ..Default::default()
+        };
+        let v = wave_ingest::decode_video(&path, &opts).unwrap();
+        let frames = wave_engine::embedder::VideoFrames {
+            num_frames: v.num_frames(),
+            height: v.height,
+            width: v.width,
+            data: v.frames.clone(),
+            timing: wave_engine::embedder::FrameTiming::Sampled {
+                duration_s: v.info.duration.unwrap(),
+            },
+        };
+        (
+            v.num_frames(),
+            emb.embed_one(&Input::Video {
+                frames,
+                prompt: None,
+            })
+            .unwrap(),
+        )
+    };
+    let max_diff = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (n4, at4) = embed_at(4.0);
+    let (n2, at2) = embed_at(2.0);
+    assert_eq!((n4, n2), (8, 4));
+    assert!(
+        max_diff(&stored, &at4) < 1e-5,
+        "{}",
+        max_diff(&stored, &at4)
+    );
+    assert!(
+        max_diff(&stored, &at2) > 1e-3,
+        "{}",
+        max_diff(&stored, &at2)
+    );
+
+    // A dry run told the model's rate sees the ingested file as unchanged.
+    let (planned, _) = dry_run(&d, Some(&store), &id, &cfg.clone().with_model_fps(4.0));
+    assert!(
+        matches!(planned[0].planned, Planned::Skip),
+        "{:?}",
+        planned[0].planned
+    );
+}

@@ -135,6 +135,7 @@ impl Searcher {
             &media.format,
             None,
             non_empty(&query.prompt),
+            model.video_fps(),
         )?;
         let melody = match &input {
             Input::Audio {

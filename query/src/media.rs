@@ -53,13 +53,15 @@ pub fn checked_format(kind: MediaKind, format: &str) -> Result<String, QueryErro
     Ok(f)
 }
 
-/// Decodes media bytes into a model input.
+/// Decodes media bytes into a model input; video is sampled at `video_fps` (the model's, see
+/// [`Model::video_fps`](crate::Model::video_fps)).
 pub fn input_from_bytes(
     kind: MediaKind,
     data: &[u8],
     format: &str,
     span: Option<(f64, f64)>,
     prompt: Option<String>,
+    video_fps: f64,
 ) -> Result<(Input, Modality), QueryError> {
     if data.is_empty() {
         return Err(QueryError::invalid("media bytes are empty"));
@@ -77,16 +79,18 @@ pub fn input_from_bytes(
         context: "writing media to a temp file".into(),
         source: e,
     })?;
-    input_from_path(kind, file.path(), span, prompt)
+    input_from_path(kind, file.path(), span, prompt, video_fps)
 }
 
 /// Decodes a media file (or its [start, end] clip) into a model input, and tells which modality
-/// it turned out to be (a video without sound is `Video`, with sound `AudioVideo`).
+/// it turned out to be (a video without sound is `Video`, with sound `AudioVideo`). Video is
+/// sampled at `video_fps`.
 pub fn input_from_path(
     kind: MediaKind,
     path: &Path,
     span: Option<(f64, f64)>,
     prompt: Option<String>,
+    video_fps: f64,
 ) -> Result<(Input, Modality), QueryError> {
     if let Some((start, end)) = span {
         if !(start.is_finite() && end.is_finite() && start >= 0.0 && end > start) {
@@ -117,6 +121,7 @@ pub fn input_from_path(
         }
         MediaKind::Video | MediaKind::SilentVideo => {
             let opts = VideoOptions {
+                fps: video_fps,
                 start_s: span.map_or(0.0, |s| s.0),
                 duration_s: span.map(|(s, e)| e - s),
                 ..VideoOptions::default()

@@ -16,6 +16,7 @@ pub struct Model {
     embedder: Mutex<Embedder<DefaultBackend>>,
     name: String,
     dim: usize,
+    video_fps: f64,
 }
 
 impl Model {
@@ -29,6 +30,7 @@ impl Model {
         }
         let embedder = Embedder::<DefaultBackend>::load(dir, &Default::default())?;
         let dim = embedder.dim();
+        let video_fps = embedder.preprocess_config().sampling.fps();
         let name = dir
             .canonicalize()
             .ok()
@@ -38,6 +40,7 @@ impl Model {
             embedder: Mutex::new(embedder),
             name,
             dim,
+            video_fps,
         })
     }
 
@@ -47,6 +50,12 @@ impl Model {
 
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// Frames per second this model takes video at: query and upsert media are decoded at it,
+    /// as ingest does.
+    pub fn video_fps(&self) -> f64 {
+        self.video_fps
     }
 
     /// L2-normalised embeddings, one per input.

@@ -301,16 +301,20 @@ impl Searcher {
                 }
                 None => {
                     let path = self.media_path(&item)?;
-                    let (input, _) =
-                        input_from_path(kind, &path, item.span, Some(prompt.to_string())).map_err(
-                            |e| {
-                                QueryError::Internal(format!(
-                                    "re-embedding item `{}` from {}: {e}",
-                                    item.id,
-                                    path.display()
-                                ))
-                            },
-                        )?;
+                    let (input, _) = input_from_path(
+                        kind,
+                        &path,
+                        item.span,
+                        Some(prompt.to_string()),
+                        model.video_fps(),
+                    )
+                    .map_err(|e| {
+                        QueryError::Internal(format!(
+                            "re-embedding item `{}` from {}: {e}",
+                            item.id,
+                            path.display()
+                        ))
+                    })?;
                     self.cache.insert(key, model.embed_one(input)?)
                 }
             };
@@ -399,7 +403,14 @@ impl Searcher {
         prompt: Option<String>,
     ) -> Result<Vec<f32>, QueryError> {
         let model = self.model()?;
-        let (input, _) = input_from_bytes(kind, &media.data, &media.format, None, prompt)?;
+        let (input, _) = input_from_bytes(
+            kind,
+            &media.data,
+            &media.format,
+            None,
+            prompt,
+            model.video_fps(),
+        )?;
         model.embed_one(input)
     }
 
@@ -484,10 +495,26 @@ impl Searcher {
                     return Err(QueryError::invalid(format!("inputs[{i}]: empty text")))
                 }
                 Some(Q::Audio(m)) => {
-                    input_from_bytes(MediaKind::Audio, &m.data, &m.format, None, prompt)?.0
+                    input_from_bytes(
+                        MediaKind::Audio,
+                        &m.data,
+                        &m.format,
+                        None,
+                        prompt,
+                        model.video_fps(),
+                    )?
+                    .0
                 }
                 Some(Q::Video(m)) => {
-                    input_from_bytes(MediaKind::Video, &m.data, &m.format, None, prompt)?.0
+                    input_from_bytes(
+                        MediaKind::Video,
+                        &m.data,
+                        &m.format,
+                        None,
+                        prompt,
+                        model.video_fps(),
+                    )?
+                    .0
                 }
                 Some(Q::ItemId(_) | Q::Vector(_)) | None => {
                     return Err(QueryError::invalid(format!(

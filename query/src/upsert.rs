@@ -175,7 +175,7 @@ impl Searcher {
             };
             return Ok((item, todo));
         };
-        self.model()?;
+        let video_fps = self.model()?.video_fps();
         let path = if up.data.is_empty() {
             match item.source.as_deref() {
                 Some(src) if Path::new(src).is_file() => PathBuf::from(src),
@@ -199,7 +199,7 @@ impl Searcher {
             }
             path
         };
-        let (input, decoded) = input_from_path(kind, &path, span, None)
+        let (input, decoded) = input_from_path(kind, &path, span, None, video_fps)
             .map_err(|e| QueryError::invalid(format!("{what}: {e}")))?;
         // A video declared with sound that has none is stored as what it is.
         if modality == Modality::AudioVideo {

@@ -1,5 +1,5 @@
 //! Decoding corpus media the way `wave ingest` does (audio at 16 kHz mono; video sampled at
-//! WAVE's 2 fps with its soundtrack), and encoding it once with the frozen encoders.
+//! the model's frame rate with its soundtrack), and encoding it once with the frozen encoders.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,8 +12,8 @@ use wave_ingest::{decode_audio, decode_video, VideoKind, VideoOptions, TARGET_RA
 use crate::error::TrainError;
 
 /// The embedder input for a media file. `.wav` is audio; video files are audio-video when
-/// they carry a soundtrack, silent video otherwise.
-pub fn load_input(path: &Path) -> Result<Input, TrainError> {
+/// they carry a soundtrack, silent video otherwise, sampled at `video_fps`.
+pub fn load_input(path: &Path, video_fps: f64) -> Result<Input, TrainError> {
     let decode_err = |e: wave_ingest::IngestError| TrainError::Decode {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -30,12 +30,16 @@ pub fn load_input(path: &Path) -> Result<Input, TrainError> {
             prompt: None,
         });
     }
-    let video = decode_video(path, &VideoOptions::default()).map_err(decode_err)?;
+    let opts = VideoOptions {
+        fps: video_fps,
+        ..VideoOptions::default()
+    };
+    let video = decode_video(path, &opts).map_err(decode_err)?;
     let duration_s = video
         .info
         .duration
         .filter(|d| *d > 0.0)
-        .unwrap_or(video.num_frames() as f64 / 2.0);
+        .unwrap_or(video.num_frames() as f64 / video_fps);
     let frames = VideoFrames {
         num_frames: video.num_frames(),
         height: video.height,
@@ -64,11 +68,14 @@ pub fn encode_all<B: burn::tensor::backend::Backend>(
     media: &BTreeMap<String, std::path::PathBuf>,
 ) -> Result<BTreeMap<String, HostMedia>, TrainError> {
     let ids: Vec<(&String, &std::path::PathBuf)> = media.iter().collect();
+    let fps = embedder.preprocess_config().sampling.fps();
     let mut out = BTreeMap::new();
     // Chunks bound the decoded frames held at once.
     for chunk in ids.chunks(64) {
-        let inputs: Vec<Result<Input, TrainError>> =
-            chunk.par_iter().map(|(_, path)| load_input(path)).collect();
+        let inputs: Vec<Result<Input, TrainError>> = chunk
+            .par_iter()
+            .map(|(_, path)| load_input(path, fps))
+            .collect();
         for ((id, path), input) in chunk.iter().zip(inputs) {
             let encoded = embedder
                 .encode_media(&input?)

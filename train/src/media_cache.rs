@@ -28,9 +28,9 @@ struct Entry {
 /// 2026-11, the vision blocks' output) is ignored rather than misread.
 const LAYOUT: &str = "mel+beats+vision-blocks-in";
 
-/// FNV-1a over the layout and the names and values of every tensor no run ever trains (the
-/// encoders before the cache boundary among them).
-pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>) -> String {
+/// FNV-1a over the layout, the video frame rate and the names and values of every tensor no
+/// run ever trains (the encoders before the cache boundary among them).
+pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>, video_fps: f64) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -39,6 +39,10 @@ pub fn frozen_fingerprint(weights: &BTreeMap<String, HostTensor>) -> String {
         }
     };
     eat(LAYOUT.as_bytes());
+    // Clips sampled at WAVE's 2 fps keep the fingerprint they had before the rate was a setting.
+    if video_fps != 2.0 {
+        eat(&video_fps.to_le_bytes());
+    }
     for (name, t) in weights.iter().filter(|(n, _)| !is_trainable(n, true)) {
         eat(name.as_bytes());
         for v in &t.values {

@@ -177,6 +177,29 @@ const MODEL_FILES: [&str; 6] = [
     "chat_template.json",
 ];
 
+/// Sets the video frame rate of the model directory `dir` (its `preprocessor_runtime.json`'s
+/// `video_sampling.base_interval_s`, which ingest, search and training all sample at).
+pub fn set_video_fps(dir: &Path, fps: f64) -> Result<(), TrainError> {
+    let path = dir.join("preprocessor_runtime.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+    let bad = |message: String| TrainError::Data {
+        path: path.clone(),
+        message,
+    };
+    let mut runtime: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let root = runtime
+        .as_object_mut()
+        .ok_or_else(|| bad("not a JSON object".into()))?;
+    let sampling = root
+        .entry("video_sampling")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| bad("video_sampling is not an object".into()))?;
+    sampling.insert("base_interval_s".into(), json!(1.0 / fps));
+    let text = serde_json::to_string_pretty(&runtime).expect("JSON");
+    std::fs::write(&path, text).map_err(|e| TrainError::io(&path, e))
+}
+
 /// The error for an `--init-from` directory that lacks `missing`.
 pub fn not_a_model_dir(missing: std::path::PathBuf) -> TrainError {
     TrainError::Data {

@@ -29,8 +29,8 @@ use crate::loss::{info_nce, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
 use crate::model_dir::{
-    copy_model, init_weights, is_vision_block, not_a_model_dir, read_configs, tensor_layout,
-    trainable_names, write_config_files, ModelSizes, SplitMix64,
+    copy_model, init_weights, is_vision_block, not_a_model_dir, read_configs, set_video_fps,
+    tensor_layout, trainable_names, write_config_files, ModelSizes, SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{media_of, pair, scenes_for, Side, Task};
@@ -87,6 +87,11 @@ pub struct TrainOptions {
     /// `None`, so runs from before the option resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision_blocks_lr_scale: Option<f32>,
+    /// Sample video at this many frames a second (written to the model's
+    /// `preprocessor_runtime.json`, so ingest and search sample at it too); `None` keeps the
+    /// initial model's rate, or WAVE's 2 for a new one. Left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_fps: Option<f64>,
 }
 
 impl TrainOptions {
@@ -112,6 +117,7 @@ impl TrainOptions {
             tasks: None,
             hard_negatives: 0.0,
             vision_blocks_lr_scale: None,
+            video_fps: None,
         }
     }
 
@@ -160,6 +166,15 @@ impl TrainOptions {
             if !(scale.is_finite() && scale > 0.0) {
                 return bad(format!(
                     "vision-block learning-rate scale must be positive, got {scale}"
+                ));
+            }
+        }
+        if let Some(fps) = self.video_fps {
+            // A temporal patch spans two frames; past 25 fps it would cover less than one step
+            // of the time positions (25 a second).
+            if !(fps.is_finite() && fps > 0.0 && fps <= 25.0) {
+                return bad(format!(
+                    "video frame rate must be in (0, 25] frames a second, got {fps}"
                 ));
             }
         }
@@ -293,7 +308,10 @@ pub fn train(
     let frozen_embedder = Embedder::<ComputeBackend>::load(out, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", out.display()), e))?;
     let cache_path = out.join(MEDIA_CACHE);
-    let fingerprint = media_cache::frozen_fingerprint(&ckpt.weights);
+    let fingerprint = media_cache::frozen_fingerprint(
+        &ckpt.weights,
+        frozen_embedder.preprocess_config().sampling.fps(),
+    );
     let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
     // A task named twice gets two batches a cycle; the order given does not matter.
     let mut chosen: Vec<Task> = opts.tasks.clone().unwrap_or_else(|| Task::ALL.to_vec());
@@ -428,6 +446,9 @@ fn start(opts: &TrainOptions, split: &Split) -> Result<Checkpoint, TrainError> {
             init_weights(&layout, opts.init_std, opts.seed)
         }
     };
+    if let Some(fps) = opts.video_fps {
+        set_video_fps(out, fps)?;
+    }
     let ckpt = Checkpoint {
         weights,
         optimizer: AdamW::new(opts.weight_decay),

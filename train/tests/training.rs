@@ -152,6 +152,12 @@ fn bad_arguments_are_clear_errors() {
         "vision-block learning-rate scale must be positive, got 0",
     );
     let mut o = tiny(&out);
+    o.video_fps = Some(0.0);
+    check(
+        o,
+        "video frame rate must be in (0, 25] frames a second, got 0",
+    );
+    let mut o = tiny(&out);
     o.data = tmp.path().join("no-corpus");
     check(o, "wave synth");
     let mut o = tiny(&out);
@@ -324,4 +330,69 @@ fn the_vision_blocks_train_only_when_asked() {
     assert_eq!(blocks.len(), all_blocks, "moved: {blocks:?}");
     // The patch embedding is what the media cache holds: it never trains.
     assert!(moved(&trained, "visual.patch_embed.").is_empty());
+}
+
+#[test]
+fn a_stage_can_sample_video_at_another_rate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut first = tiny(&tmp.path().join("stage1"));
+    first.steps = 1;
+    first.tasks = Some(vec![Task::TextVideo]);
+    train(&first, |_| {}).unwrap();
+    let stage = |name: &str, fps: Option<f64>| {
+        let mut o = tiny(&tmp.path().join(name));
+        o.steps = 1;
+        o.tasks = Some(vec![Task::TextVideo]);
+        o.init_from = Some(first.out.clone());
+        o.video_fps = fps;
+        train(&o, |_| {}).unwrap();
+        o.out
+    };
+    let same = stage("same", None);
+    let faster = stage("faster", Some(4.0));
+
+    // The model directory records the rate, where ingest and search read it.
+    let rate = |dir: &Path| {
+        wave_engine::preprocess::PreprocessConfig::from_model_dir(dir)
+            .unwrap()
+            .sampling
+            .fps()
+    };
+    assert_eq!(rate(&first.out), 2.0);
+    assert_eq!(rate(&same), 2.0);
+    assert_eq!(rate(&faster), 4.0);
+
+    // The cached clips were sampled at it: twice the temporal patches, each half as long.
+    let weights =
+        wave_train::checkpoint::read_safetensors(&first.out.join("model.safetensors")).unwrap();
+    let cache = |dir: &Path, fps: f64| {
+        let fingerprint = wave_train::media_cache::frozen_fingerprint(&weights, fps);
+        wave_train::media_cache::load(&dir.join(wave_train::trainer::MEDIA_CACHE), &fingerprint)
+            .expect("the run's media cache, made at its rate")
+    };
+    let (at2, at4) = (cache(&same, 2.0), cache(&faster, 4.0));
+    assert!(wave_train::media_cache::load(
+        &faster.join(wave_train::trainer::MEDIA_CACHE),
+        &wave_train::media_cache::frozen_fingerprint(&weights, 2.0)
+    )
+    .is_none());
+    let mut videos = 0;
+    for (id, slow) in &at2 {
+        let (Some((_, g2, spg2)), Some((_, g4, spg4))) = (&slow.video, &at4[id].video) else {
+            continue;
+        };
+        videos += 1;
+        // Clips last 2.5-3.5 s: 3 or 4 patches of 1 s at 2 fps, 5 to 7 of 0.5 s at 4 fps.
+        assert!(
+            g4[0] >= 2 * g2[0] - 1 && g4[0] > g2[0],
+            "{id}: {g2:?} vs {g4:?}"
+        );
+        assert_eq!((g2[1], g2[2]), (g4[1], g4[2]), "{id}");
+        // About half (frame counts are whole, so not exactly).
+        assert!(
+            (1.6..2.5).contains(&(spg2 / spg4)),
+            "{id}: {spg2} vs {spg4}"
+        );
+    }
+    assert!(videos > 0);
 }

@@ -132,6 +132,14 @@ impl Default for VideoSamplingConfig {
     }
 }
 
+impl VideoSamplingConfig {
+    /// Frames per second this sampling takes (1 / `base_interval_s`): the rate callers that
+    /// decode video themselves (ingest, search, training) should sample at.
+    pub fn fps(&self) -> f64 {
+        1.0 / self.base_interval_s
+    }
+}
+
 /// All preprocessing settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PreprocessConfig {

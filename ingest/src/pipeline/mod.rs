@@ -54,7 +54,9 @@ pub const MAX_CLIP_FRAMES: usize = 128;
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub segment: SegmentConfig,
-    /// Frame sampling and limits (its `start_s`/`duration_s` are set per clip).
+    /// Frame sampling and limits (its `start_s`/`duration_s` are set per clip). Its `fps` is
+    /// the model's own (the `video_sampling` of its preprocessor settings): [`ingest`] puts it
+    /// there, and a [`dry_run`] caller should too, so the recipes agree.
     pub video: VideoOptions,
     pub audio: AudioOptions,
     /// Parallel decode workers (at least 1). Default: the number of CPUs.
@@ -100,6 +102,14 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// This config with video sampled at `fps` (a model's [`VideoSamplingConfig::fps`]).
+    ///
+    /// [`VideoSamplingConfig::fps`]: wave_engine::preprocess::VideoSamplingConfig::fps
+    pub fn with_model_fps(mut self, fps: f64) -> Self {
+        self.video.fps = fps;
+        self
+    }
+
     /// The settings that shape the stored items; part of every content hash, so changing them
     /// re-ingests.
     pub fn recipe(&self) -> String {
@@ -186,6 +196,10 @@ pub fn ingest_items<B: Backend>(
     progress: &dyn Progress,
 ) -> Result<IngestReport, PipelineError> {
     let started = Instant::now();
+    // Video is sampled at the rate the model was made for, whatever `cfg` came with.
+    let cfg = &cfg
+        .clone()
+        .with_model_fps(embedder.preprocess_config().sampling.fps());
     let params = SpaceParams::new(embedder.dim());
     store.create_space(&cfg.space, params)?;
     store.create_space(&cfg.file_space, params)?;
