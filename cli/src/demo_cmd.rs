@@ -130,8 +130,8 @@ async fn serve(
 
     // Scripts (and the tests) read the bound address from these lines: gRPC and the page
     // share it.
-    println!("listening on {bound}");
-    println!("demo on {page}");
+    outln!("listening on {bound}");
+    outln!("demo on {page}");
     eprintln!(
         "demo: open {page} (model {}); gRPC on the same port; Ctrl-C stops",
         model.name()
@@ -150,7 +150,7 @@ async fn serve(
     .await
     .context("the demo server")?;
     store.flush().context("flushing the store")?;
-    println!("stopped");
+    outln!("stopped");
     Ok(())
 }
 

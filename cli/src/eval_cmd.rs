@@ -35,13 +35,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
     })
     .with_context(|| format!("evaluating {}", args.model.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "{} on {} ({} scenes)\n",
-            report.model, report.data, report.scenes
+            report.model,
+            report.data,
+            report.scenes
         );
-        print!("{}", report.table());
+        out!("{}", report.table());
     }
     Ok(())
 }

@@ -88,7 +88,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     progress.finish();
 
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
     }
     summary(&report, args.json);
     if report.ingested + report.skipped == 0 {
@@ -127,7 +127,7 @@ fn dry_run(args: &IngestArgs, model_id: &str, cfg: &PipelineConfig) -> Result<()
     };
     let (items, failed) = pipeline::dry_run(&args.input, store.as_ref(), model_id, cfg);
     if args.json {
-        println!(
+        outln!(
             "{}",
             json!({"dry_run": true, "model": model_id, "items": items, "failed": failed})
         );
@@ -135,17 +135,17 @@ fn dry_run(args: &IngestArgs, model_id: &str, cfg: &PipelineConfig) -> Result<()
     }
     for item in &items {
         match &item.planned {
-            Planned::Ingest { clips } => println!("ingest   {}  ({clips} clips)", item.path),
-            Planned::Replace { clips } => println!("replace  {}  ({clips} clips)", item.path),
-            Planned::Skip => println!("skip     {}", item.path),
-            Planned::Fail { error } => println!("fail     {error}"),
+            Planned::Ingest { clips } => outln!("ingest   {}  ({clips} clips)", item.path),
+            Planned::Replace { clips } => outln!("replace  {}  ({clips} clips)", item.path),
+            Planned::Skip => outln!("skip     {}", item.path),
+            Planned::Fail { error } => outln!("fail     {error}"),
         }
     }
     for f in &failed {
-        println!("fail     {}", f.error);
+        outln!("fail     {}", f.error);
     }
     let count = |p: fn(&Planned) -> bool| items.iter().filter(|i| p(&i.planned)).count();
-    println!(
+    outln!(
         "dry run: {} to ingest, {} to replace, {} to skip, {} failing (model {model_id})",
         count(|p| matches!(p, Planned::Ingest { .. })),
         count(|p| matches!(p, Planned::Replace { .. })),
@@ -177,12 +177,12 @@ fn summary(report: &IngestReport, json: bool) {
         if json {
             eprintln!("{line}");
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
     if !json {
         for f in &report.failed {
-            println!("  failed: {}", f.error);
+            outln!("  failed: {}", f.error);
         }
     }
 }

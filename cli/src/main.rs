@@ -1,6 +1,23 @@
 //! `wave`: the command line. It only wires the libraries together; each subcommand lives in
 //! its own module.
 
+/// `println!` for what a command prints on stdout, except that a reader that has gone
+/// (`wave search … | head`) ends the process quietly, as a closed pipe ends other Unix tools,
+/// instead of with a panic. (Resetting SIGPIPE instead would also kill `serve` on a dropped
+/// connection.)
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with [`outln!`]'s handling of a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod demo_cmd;
 mod eval_cmd;
 mod ingest_cmd;
@@ -9,6 +26,8 @@ mod serve_cmd;
 mod store_cmd;
 mod synth_cmd;
 mod train_cmd;
+
+use std::io::Write;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -92,5 +111,17 @@ fn main() -> Result<()> {
             std::process::exit(1)
         }
         other => other,
+    }
+}
+
+/// Writes to stdout; a closed pipe exits 0 and any other failure exits 1, with a message.
+fn write_stdout(args: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("wave: writing to stdout: {e}");
+        std::process::exit(1);
     }
 }

@@ -179,7 +179,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         (None, None) => bail!("give --server URL or --db DIR"),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&resp))?);
+        outln!("{}", serde_json::to_string_pretty(&to_json(&resp))?);
     } else {
         print_table(&resp);
     }
@@ -310,7 +310,7 @@ fn print_table(r: &pb::SearchResponse) {
             (Some(v), Some(r)) => format!(" {name}={v:.4}#{r}"),
             _ => String::new(),
         };
-        println!(
+        outln!(
             "{:>3}. {:.4}  {}  {}  {}{}{}{}{}{}{}",
             i + 1,
             x.score,
@@ -330,6 +330,6 @@ fn print_table(r: &pb::SearchResponse) {
         );
     }
     if r.results.is_empty() {
-        println!("no results");
+        outln!("no results");
     }
 }

@@ -110,9 +110,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     let tls = args.tls_cert.clone().zip(args.tls_key.clone());
     // Scripts (and the tests) read the bound addresses from these lines.
-    println!("listening on {}", grpc.local_addr()?);
+    outln!("listening on {}", grpc.local_addr()?);
     if let Some(m) = &metrics {
-        println!("metrics on http://{}/metrics", m.local_addr()?);
+        outln!("metrics on http://{}/metrics", m.local_addr()?);
     }
     tracing::info!(
         addr = %grpc.local_addr()?,
@@ -136,7 +136,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         },
     };
     wave_query::serve(searcher, grpc, metrics, opts, shutdown_signal()).await?;
-    println!("stopped");
+    outln!("stopped");
     Ok(())
 }
 

@@ -66,13 +66,13 @@ pub fn run(cmd: StoreCommand) -> Result<()> {
                                "tombstones": s.tombstones, "origin": format!("{:?}", s.origin)})
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     json!({"items": stats.items, "seq": stats.seq, "text_docs": stats.text_docs, "spaces": spaces})
                 );
             } else {
-                println!("items: {}  (sequence {})", stats.items, stats.seq);
-                println!("BM25 documents: {}", stats.text_docs);
+                outln!("items: {}  (sequence {})", stats.items, stats.seq);
+                outln!("BM25 documents: {}", stats.text_docs);
                 for s in stats.spaces {
                     let origin = match s.origin {
                         GraphOrigin::New => "new".to_string(),
@@ -81,20 +81,23 @@ pub fn run(cmd: StoreCommand) -> Result<()> {
                         }
                         GraphOrigin::Rebuilt { reason } => format!("rebuilt ({reason})"),
                     };
-                    println!(
+                    outln!(
                         "space {}: dim {}, {} live, {} tombstones, graph from {origin}",
-                        s.name, s.params.dim, s.live, s.tombstones
+                        s.name,
+                        s.params.dim,
+                        s.live,
+                        s.tombstones
                     );
                 }
             }
         }
         StoreCommand::Backup { db, to } => {
             open(&db)?.backup(&to)?;
-            println!("backup written to {}", to.display());
+            outln!("backup written to {}", to.display());
         }
         StoreCommand::Compact { db, space } => {
             open(&db)?.compact(&space)?;
-            println!("space `{space}` compacted");
+            outln!("space `{space}` compacted");
         }
         StoreCommand::BackfillMelody {
             db,
@@ -129,9 +132,9 @@ fn backfill_melody(db: &Path, media_dir: Option<PathBuf>, space: String, json: b
     let report = wave_ingest::backfill_melody_with(&open(db)?, &opts, &mut tell)
         .with_context(|| format!("backfilling melody vectors in {}", db.display()))?;
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?);
     } else {
-        println!(
+        outln!(
             "melody backfill: {} done, {} skipped ({} had one, {} without a tune), {} failed",
             report.filled,
             report.skipped(),

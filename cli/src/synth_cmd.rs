@@ -80,22 +80,26 @@ pub fn run(args: SynthArgs) -> Result<()> {
     .with_context(|| format!("generating the corpus into {}", args.out.display()))?;
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "corpus (seed {}, {}) in {} after {:.1} s",
         summary.seed,
         summary.size,
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
-    println!(
+    outln!(
         "{:<6} {:>7} {:>7} {:>6} {:>10}",
-        "split", "scenes", "items", "hums", "questions"
+        "split",
+        "scenes",
+        "items",
+        "hums",
+        "questions"
     );
     for s in &summary.splits {
-        println!(
+        outln!(
             "{:<6} {:>7} {:>7} {:>6} {:>10}",
             s.split.word(),
             s.scenes,

@@ -108,15 +108,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let json = args.json;
     let report = train(&opts, |s| {
         if json {
-            println!("{}", serde_json::to_string(s).expect("JSON"));
+            outln!("{}", serde_json::to_string(s).expect("JSON"));
         } else {
             let vision = s
                 .vision_blocks_grad_norm
                 .map(|g| format!("  vit grad {g:>7.3}"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "step {:>5}  {:<8}  loss {:>8.4}  grad {:>7.3}{vision}  lr {:.2e}  {:.2} s",
-                s.step, s.task, s.loss, s.grad_norm, s.lr, s.seconds
+                s.step,
+                s.task,
+                s.loss,
+                s.grad_norm,
+                s.lr,
+                s.seconds
             );
         }
     })

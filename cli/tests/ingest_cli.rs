@@ -315,3 +315,42 @@ fn a_run_killed_mid_way_resumes_without_duplicates_or_losses() {
     let out = run(ingest(&input, &db, &[&seg[..], &["--json"]].concat()));
     assert_eq!(json(&out)["skipped"], 18);
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_a_command_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    for i in 0..5 {
+        fs::write(
+            input.join(format!("doc{i}.txt")),
+            format!("note number {i}"),
+        )
+        .unwrap();
+    }
+    let db = tmp.path().join("db");
+    let out = run(ingest(&input, &db, &[]));
+    assert!(out.status.success(), "{out:?}");
+
+    // `wave search … | head -0`: the reader is gone before wave writes its results.
+    let model = model_dir();
+    let mut cmd = wave(&[
+        "search",
+        "--db",
+        db.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--text",
+        "a note",
+    ]);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
