@@ -43,6 +43,10 @@ pub enum StoreCommand {
         /// The clip vector space.
         #[arg(long, default_value = "wave")]
         space: String,
+        /// Make every clip's melody vector again, replacing the stored ones (after an upgrade
+        /// of wave changed how they are made; the README's hum-search section says when).
+        #[arg(long)]
+        redo: bool,
         #[arg(long)]
         json: bool,
     },
@@ -103,13 +107,20 @@ pub fn run(cmd: StoreCommand) -> Result<()> {
             db,
             media_dir,
             space,
+            redo,
             json,
-        } => backfill_melody(&db, media_dir, space, json)?,
+        } => backfill_melody(&db, media_dir, space, redo, json)?,
     }
     Ok(())
 }
 
-fn backfill_melody(db: &Path, media_dir: Option<PathBuf>, space: String, json: bool) -> Result<()> {
+fn backfill_melody(
+    db: &Path,
+    media_dir: Option<PathBuf>,
+    space: String,
+    redo: bool,
+    json: bool,
+) -> Result<()> {
     // A mistyped path must not become a new, empty store.
     if !db.join("db").is_dir() {
         anyhow::bail!(
@@ -120,6 +131,7 @@ fn backfill_melody(db: &Path, media_dir: Option<PathBuf>, space: String, json: b
     }
     let mut opts = BackfillOptions::for_store(db);
     opts.clip_space = space;
+    opts.redo = redo;
     if let Some(dir) = media_dir {
         opts.media_dir = dir;
     }

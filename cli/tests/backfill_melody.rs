@@ -283,6 +283,46 @@ fn backfill_adds_the_missing_melody_vectors_and_reports_missing_sources() {
     }
     drop(fresh);
 
+    // A vector made by an older tracker (here: another clip's) is left alone by a plain run
+    // and made again by --redo, which rewrites every clip with a tune and nothing else.
+    let stale = store.vector(MELODY_SPACE, "zigzag.mp4").unwrap().unwrap();
+    store
+        .put_vectors(MELODY_SPACE, &[("rising.wav", stale.clone())])
+        .unwrap();
+    let before_redo = snapshot(&store);
+    drop(store);
+    let plain = backfill(&db, &["--json"]);
+    let report: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert_eq!(
+        (report["filled"].as_u64(), report["already"].as_u64()),
+        (Some(0), Some(5))
+    );
+    let store = open(&db);
+    assert_eq!(
+        store.vector(MELODY_SPACE, "rising.wav").unwrap(),
+        Some(stale)
+    );
+    drop(store);
+    let redo = backfill(&db, &["--redo", "--json"]);
+    assert!(redo.status.success(), "{}", text(&redo.stderr));
+    let report: Value = serde_json::from_slice(&redo.stdout).unwrap();
+    assert_eq!(report["filled"], 5, "{report}");
+    assert_eq!(report["already"], 0, "{report}");
+    assert_eq!(report["no_tune"], 1, "{report}");
+    assert_eq!(report["failed"].as_array().unwrap().len(), 2, "{report}");
+    let store = open(&db);
+    let fresh = open(&tmp.path().join("fresh"));
+    for id in ["rising.wav", "zigzag.mp4", "long.mp4#0", "long.mp4#1"] {
+        let redone = store.vector(MELODY_SPACE, id).unwrap().unwrap();
+        let ingested = fresh.vector(MELODY_SPACE, id).unwrap().unwrap();
+        assert!(max_diff(&redone, &ingested) < 1e-5, "{id}");
+    }
+    drop(fresh);
+    assert!(
+        snapshot(&store) == before_redo,
+        "--redo changed more than melody vectors"
+    );
+
     // Hum search now finds the clips by their tune (another key and tempo, a hummed voice).
     let model = Arc::new(Model::load(&model_dir()).unwrap());
     let searcher = Searcher::new(store, Some(model), SearcherConfig::new(&db)).unwrap();

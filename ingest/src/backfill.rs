@@ -8,7 +8,8 @@
 //! goes on. The melody vectors go in with `Store::put_vectors`, a few dozen items per atomic
 //! write that touches only the melody space (the items' other vectors and fields stay as they
 //! are, so nothing stored is lost or half-changed); items that already have a melody vector are
-//! left alone, so a second run writes nothing.
+//! left alone, so a second run writes nothing, unless [`BackfillOptions::redo`] asks for every
+//! clip's vector to be made again (after an upgrade changed how they are made).
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,11 @@ pub struct BackfillOptions {
     pub clip_space: String,
     /// Where the API keeps uploaded media (`wave serve` uses `<store>/media`).
     pub media_dir: PathBuf,
+    /// Recompute the melody vectors clips already have too, replacing them: for a store written
+    /// before a change to how melody vectors are made (wave's ingest recipe does not include
+    /// the tracker, so re-ingesting would skip unchanged media). A clip the new tracker finds
+    /// no tune in keeps the vector it had (the store has no way to drop one space's vector).
+    pub redo: bool,
 }
 
 impl BackfillOptions {
@@ -41,6 +47,7 @@ impl BackfillOptions {
         BackfillOptions {
             clip_space: "wave".into(),
             media_dir: store_dir.join("media"),
+            redo: false,
         }
     }
 }
@@ -59,9 +66,9 @@ pub struct BackfillFailure {
 pub struct BackfillReport {
     /// Audio / audio-video clips looked at.
     pub candidates: usize,
-    /// Melody vectors written.
+    /// Melody vectors written (with [`BackfillOptions::redo`], rewritten ones too).
     pub filled: usize,
-    /// Clips that already had a melody vector (left alone).
+    /// Clips that already had a melody vector (left alone; none with `redo`).
     pub already: usize,
     /// Clips whose media has no tune (no melody vector, as in ingest).
     pub no_tune: usize,
@@ -129,7 +136,7 @@ fn fill(store: &Store, opts: &BackfillOptions, out: &mut Reporter<'_>) -> Result
             continue;
         }
         out.report.candidates += 1;
-        if store.vector(MELODY_SPACE, &id)?.is_some() {
+        if !opts.redo && store.vector(MELODY_SPACE, &id)?.is_some() {
             out.report.already += 1;
             continue;
         }

@@ -89,9 +89,9 @@ fn whistled_and_sung_la_la_renditions_find_their_tunes_clip() {
         }
     }
     eprintln!("(tune, style, rank, cosine): {report:?}");
-    // Measured (plan seed 31): whistle 9 of 11 first and 10 in the top 3, "la la" 9 and 10,
-    // the hum itself 8 and 10; one tune's clip (16th of 16 for every style) is missed by all
-    // three. The bar leaves a margin of two renditions.
+    // Measured (plan seed 31): every style 10 of 11 first and 10 in the top 3 (before octave
+    // jumps were folded: 8-9 first, and one tune's clip missed by all three). The bar leaves a
+    // margin of two renditions.
     for style in [HumStyle::Whistle, HumStyle::LaLa, HumStyle::Hum] {
         let ranks: Vec<usize> = report
             .iter()
@@ -101,7 +101,7 @@ fn whistled_and_sung_la_la_renditions_find_their_tunes_clip() {
         let firsts = ranks.iter().filter(|r| **r == 1).count();
         let top3 = ranks.iter().filter(|r| **r <= 3).count();
         assert!(
-            firsts >= 7 && top3 >= 8,
+            firsts >= 8 && top3 >= 8,
             "{style:?}: ranks {ranks:?} among {LIBRARY_TUNES} clips ({firsts} first, {top3} in the top 3)"
         );
     }
