@@ -3,7 +3,8 @@
 //! * Text → `text<|im_end|>` through the LLM, final-norm hidden of the last token.
 //! * Audio → Whisper log-mel + audio tower and BEATs fbank + BEATs + aligner, interleaved into the
 //!   `<|AUDIO|>` rows of `<|audio_bos|>…<|audio_eos|>{prompt}<|im_end|>`; fusion head.
-//! * Video → 2 fps sampling, patches, vision tower, into the `<|VIDEO|>` rows; fusion head.
+//! * Video → frame sampling (the model's `video_sampling`: WAVE's 2 fps), patches, vision tower,
+//!   into the `<|VIDEO|>` rows; fusion head.
 //! * Audio + video → both, interleaved in 2-second chunks; positions time-aligned (TMRoPE, the
 //!   default) or plain `0..L-1` as the reference eval loop computes them.
 //!
@@ -72,7 +73,8 @@ pub struct VideoFrames {
 /// What the frames are.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FrameTiming {
-    /// Every frame of the clip at this average rate: WAVE's 2 fps sampling is applied here.
+    /// Every frame of the clip at this average rate: the model's frame sampling (WAVE's 2 fps)
+    /// is applied here.
     Native { fps: f64 },
     /// Frames the caller already sampled uniformly over a clip of `duration_s` seconds
     /// (e.g. WAVE's own sampling done at decode time); used as they are.

@@ -8,7 +8,8 @@ use crate::error::{IngestError, Result};
 /// - WAVE samples video at 2 fps and takes at most 128 frames, so a clip up to 64 s is seen
 ///   at full temporal resolution; longer clips are thinned out uniformly. A 30 s window is 60
 ///   frames, and even the longest clip this config can produce (a window whose tail absorbed a
-///   short remainder: window − overlap + minimum = 35 s, 70 frames) stays under 64 s.
+///   short remainder: window − overlap + minimum = 35 s, 70 frames) stays under 64 s. (A model
+///   that samples faster, as wave-tiny's 4 fps, sees 30 s as 120 frames and thins 35 s.)
 /// - 30 s of audio is far below the audio tower's 300 s chunk, so nothing is split inside
 ///   the model.
 /// - One embedding summarises one clip: half-minute clips keep search results precise enough

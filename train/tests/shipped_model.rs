@@ -97,6 +97,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage9.svg",
         "training-log-stage10.json",
         "loss-stage10.svg",
+        "training-log-stage11.json",
+        "loss-stage11.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
