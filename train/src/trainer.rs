@@ -170,8 +170,8 @@ impl TrainOptions {
             }
         }
         if let Some(fps) = self.video_fps {
-            // A temporal patch spans two frames; past 25 fps it would cover less than one step
-            // of the time positions (25 a second).
+            // Frames closer together than the time positions' step (1/25 s) could not be told
+            // apart by them.
             if !(fps.is_finite() && fps > 0.0 && fps <= 25.0) {
                 return bad(format!(
                     "video frame rate must be in (0, 25] frames a second, got {fps}"
