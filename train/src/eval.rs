@@ -16,7 +16,7 @@ use wave_engine::fusion::l2_normalize;
 
 use crate::corpus::Split;
 use crate::error::TrainError;
-use crate::media::encode_all;
+use crate::media::{encode_all, load_input};
 use crate::trainer::ComputeBackend;
 
 #[derive(Debug, Clone)]
@@ -73,6 +73,9 @@ pub struct EvalReport {
     pub scenes: usize,
     pub retrieval: Vec<RetrievalMetrics>,
     pub hum: Option<RetrievalMetrics>,
+    /// Hum → audio-video by melody vectors alone (`hum->AV melody`): how wave's hum search
+    /// ranks with its default weight (melody 1.0), for comparison with the model's own `hum`.
+    pub hum_melody: Option<RetrievalMetrics>,
     pub qa: Option<QaMetrics>,
 }
 
@@ -203,8 +206,11 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     };
     let mut hums = Vec::new();
     let mut av_tunes = Vec::new();
+    // Their media, in the same order, for the melody ranking below.
+    let (mut hum_files, mut av_files) = (Vec::new(), Vec::new());
     for (scene_id, s) in &split.scenes {
         for h in &s.hums {
+            hum_files.push(&split.media[h]);
             let key = tune_key(s.melody, scene_id);
             hums.push(Embedded {
                 label: format!("{h} ({key})"),
@@ -213,6 +219,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             });
         }
         if let Some(av) = &s.audio_video {
+            av_files.push(&split.media[av]);
             let key = tune_key(s.melody, scene_id);
             av_tunes.push(Embedded {
                 label: format!("{av} ({key})"),
@@ -222,6 +229,32 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         }
     }
     let hum = (!hums.is_empty()).then(|| rank_metrics("hum->AV", &hums, &av_tunes, opts.misses));
+    let hum_melody = if hums.is_empty() {
+        None
+    } else {
+        let fps = embedder.preprocess_config().sampling.fps();
+        let melodies = |items: &[Embedded], files: &[&PathBuf], query: bool| {
+            items
+                .iter()
+                .zip(files)
+                .map(|(e, path)| {
+                    Ok(Embedded {
+                        key: e.key.clone(),
+                        label: e.label.clone(),
+                        vector: melody_of(path, fps, query)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, TrainError>>()
+        };
+        let hum_melodies = melodies(&hums, &hum_files, true)?;
+        let av_melodies = melodies(&av_tunes, &av_files, false)?;
+        Some(rank_metrics(
+            "hum->AV melody",
+            &hum_melodies,
+            &av_melodies,
+            opts.misses,
+        ))
+    };
 
     let qa = if split.questions.is_empty() {
         None
@@ -263,8 +296,37 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
         scenes: split.scenes.len(),
         retrieval,
         hum,
+        hum_melody,
         qa,
     })
+}
+
+/// The melody vector of a media file's sound, extended by one component so a dot product ranks
+/// it as wave's hum search does: a query gets 1 there, a clip 0, and a clip without a tune (no
+/// melody vector) gets only a large negative value there, so it ranks below every clip with one.
+fn melody_of(path: &std::path::Path, fps: f64, query: bool) -> Result<Vec<f32>, TrainError> {
+    let pcm = match load_input(path, fps)? {
+        Input::Audio { pcm, .. } | Input::AudioVideo { pcm, .. } => Some(pcm),
+        _ => None,
+    };
+    let dim = wave_melody::melody_dim();
+    let mut v = match pcm.map(|p| wave_melody::melody_vector(&p, wave_ingest::TARGET_RATE)) {
+        Some(Ok(v)) => v,
+        // A hum without a tune would be a broken corpus; for a clip it means no melody vector.
+        Some(Err(e)) if query => {
+            return Err(TrainError::Data {
+                path: path.to_path_buf(),
+                message: format!("no melody in a hum: {e}"),
+            })
+        }
+        _ => {
+            let mut none = vec![0.0; dim + 1];
+            none[dim] = -1e3;
+            return Ok(none);
+        }
+    };
+    v.push(if query { 1.0 } else { 0.0 });
+    Ok(v)
 }
 
 /// A media file named with the caption of its scene, for miss reports.
@@ -375,7 +437,13 @@ impl EvalReport {
         let mut out = String::from(
             "| direction | queries | gallery | R@1 | R@5 | R@10 | MRR |\n|---|---|---|---|---|---|---|\n",
         );
-        for m in self.retrieval.iter().chain(self.hum.iter()) {
+        let rows = || {
+            self.retrieval
+                .iter()
+                .chain(self.hum.iter())
+                .chain(self.hum_melody.iter())
+        };
+        for m in rows() {
             out.push_str(&format!(
                 "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
                 m.direction, m.queries, m.gallery, m.r1, m.r5, m.r10, m.mrr
@@ -392,7 +460,7 @@ impl EvalReport {
                 qa.other_clip_accuracy
             ));
         }
-        for m in self.retrieval.iter().chain(self.hum.iter()) {
+        for m in rows() {
             if m.misses.is_empty() {
                 continue;
             }

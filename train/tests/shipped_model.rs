@@ -36,7 +36,9 @@ fn the_shipped_model_reproduces_its_report() {
     let got = serde_json::to_value(&report).unwrap();
     let rows = |v: &Value| -> Vec<Value> {
         let mut rows = v["retrieval"].as_array().unwrap().clone();
-        rows.extend(v["hum"].as_object().map(|o| Value::Object(o.clone())));
+        for hum in ["hum", "hum_melody"] {
+            rows.extend(v[hum].as_object().map(|o| Value::Object(o.clone())));
+        }
         rows
     };
     let (want, have) = (rows(expected), rows(&got));
