@@ -24,20 +24,15 @@ use tunes::model_dir;
 fn model_at_fps(dir: &Path, fps: f64) -> PathBuf {
     let model = dir.join("model");
     std::fs::create_dir_all(&model).unwrap();
-    for entry in std::fs::read_dir(model_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_owned();
-        let keep = [
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "preprocessor_config.json",
-            "beats_cfg.json",
-            "chat_template.json",
-        ];
-        if keep.iter().any(|k| name == *k) {
-            std::fs::copy(&path, model.join(name)).unwrap();
-        }
+    for name in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "preprocessor_config.json",
+        "beats_cfg.json",
+        "chat_template.json",
+    ] {
+        std::fs::copy(model_dir().join(name), model.join(name)).unwrap();
     }
     let runtime = std::fs::read_to_string(model_dir().join("preprocessor_runtime.json")).unwrap();
     let wave_rate = "\"base_interval_s\": 0.5,";
