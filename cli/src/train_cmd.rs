@@ -77,6 +77,10 @@ pub struct TrainArgs {
     /// and search sample at it too). Default: the --init-from model's rate, or WAVE's 2.
     #[arg(long)]
     video_fps: Option<f64>,
+    /// Keep the embeddings of the last N batches of each retrieval task as extra negatives
+    /// for its next batches (a cross-batch memory; 0: in-batch negatives only, as WAVE).
+    #[arg(long, default_value_t = 0)]
+    negative_memory: usize,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -105,6 +109,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .train_vision_blocks
         .then_some(args.vision_blocks_lr_scale);
     opts.video_fps = args.video_fps;
+    opts.negative_memory = args.negative_memory;
     let json = args.json;
     let report = train(&opts, |s| {
         if json {

@@ -16,6 +16,7 @@ pub mod loss;
 pub mod loss_curve;
 pub mod media;
 pub mod media_cache;
+pub mod memory;
 pub mod model_dir;
 pub mod optim;
 pub mod tasks;

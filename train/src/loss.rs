@@ -4,6 +4,8 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{backend::Backend, Tensor};
 
+use crate::memory::Negatives;
+
 /// Rows scaled to unit length (`F.normalize`).
 pub fn normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
@@ -16,12 +18,36 @@ pub fn info_nce<B: Backend>(
     targets: Tensor<B, 2>,
     tau: f32,
 ) -> Tensor<B, 1> {
+    info_nce_with_negatives(queries, targets, None, tau)
+}
+
+/// [`info_nce`] with extra candidates on both sides: each query is ranked against the batch's
+/// targets and `extra`'s targets, each target against the batch's queries and `extra`'s
+/// queries (a memory of earlier batches: constants, no gradient flows into them).
+pub fn info_nce_with_negatives<B: Backend>(
+    queries: Tensor<B, 2>,
+    targets: Tensor<B, 2>,
+    extra: Option<Negatives<B>>,
+    tau: f32,
+) -> Tensor<B, 1> {
     let [n, _] = queries.dims();
     let device = queries.device();
-    let logits = normalize(queries).matmul(normalize(targets).transpose()) / tau;
+    let q = normalize(queries);
+    let t = normalize(targets);
+    let (query_candidates, target_candidates) = match extra {
+        Some(extra) => (
+            Tensor::cat(vec![q.clone(), normalize(extra.queries)], 0),
+            Tensor::cat(vec![t.clone(), normalize(extra.targets)], 0),
+        ),
+        None => (q.clone(), t.clone()),
+    };
     let eye = Tensor::<B, 2>::eye(n, &device);
-    let q2t = (log_softmax(logits.clone(), 1) * eye.clone()).sum() / n as f32;
-    let t2q = (log_softmax(logits, 0) * eye).sum() / n as f32;
+    // Row i's own pair is column i; the extra candidates sit after the batch's n columns.
+    let own = |logits: Tensor<B, 2>| {
+        (log_softmax(logits, 1).slice([0..n, 0..n]) * eye.clone()).sum() / n as f32
+    };
+    let q2t = own(q.clone().matmul(target_candidates.transpose()) / tau);
+    let t2q = own(t.matmul(query_candidates.transpose()) / tau);
     (q2t + t2q) * -0.5
 }
 
@@ -63,6 +89,33 @@ mod tests {
         let bad = scalar(info_nce(q, t(&[[0.1, 3.0], [2.0, 0.1]]), 0.1));
         assert!(good < 0.01, "{good}");
         assert!(bad > 5.0, "{bad}");
+    }
+
+    #[test]
+    fn remembered_negatives_raise_the_loss_only_when_they_resemble_the_pairs() {
+        let q = t(&[[1.0, 0.0], [0.0, 1.0]]);
+        let targets = t(&[[1.0, 0.1], [0.1, 1.0]]);
+        let plain = scalar(info_nce(q.clone(), targets.clone(), 0.1));
+        let extra = |rows: &[[f32; 2]]| {
+            Some(Negatives {
+                queries: t(rows),
+                targets: t(rows),
+            })
+        };
+        let far = scalar(info_nce_with_negatives(
+            q.clone(),
+            targets.clone(),
+            extra(&[[-1.0, -1.0]]),
+            0.1,
+        ));
+        let near = scalar(info_nce_with_negatives(
+            q,
+            targets,
+            extra(&[[1.0, 0.05]]),
+            0.1,
+        ));
+        assert!((far - plain).abs() < 1e-3, "{far} vs {plain}");
+        assert!(near > plain + 0.3, "{near} vs {plain}");
     }
 
     #[test]

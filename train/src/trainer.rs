@@ -25,9 +25,10 @@ use crate::batch::batch_order;
 use crate::checkpoint::{self, Checkpoint, TrainerState};
 use crate::corpus::Split;
 use crate::error::TrainError;
-use crate::loss::{info_nce, qa_loss};
+use crate::loss::{info_nce_with_negatives, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
+use crate::memory::{NegativeMemory, Negatives};
 use crate::model_dir::{
     copy_model, init_weights, is_vision_block, not_a_model_dir, read_configs, set_video_fps,
     tensor_layout, trainable_names, write_config_files, ModelSizes, SplitMix64,
@@ -92,6 +93,15 @@ pub struct TrainOptions {
     /// initial model's rate, or WAVE's 2 for a new one. Left out of the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_fps: Option<f64>,
+    /// Keep the embeddings of this many recent batches of each retrieval task as extra
+    /// negatives (see [`crate::memory`]); 0 uses in-batch negatives only, as WAVE does. Left
+    /// out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub negative_memory: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl TrainOptions {
@@ -118,6 +128,7 @@ impl TrainOptions {
             hard_negatives: 0.0,
             vision_blocks_lr_scale: None,
             video_fps: None,
+            negative_memory: 0,
         }
     }
 
@@ -360,11 +371,20 @@ pub fn train(
     let warmup = ((opts.steps as f32) * opts.warmup_ratio).round() as usize;
     let t1 = Instant::now();
     let last_step = opts.stop_after.map_or(opts.steps, |s| s.min(opts.steps));
+    let mut memory = NegativeMemory::new(opts.negative_memory);
     for step in first_step..last_step {
         let started = Instant::now();
         let task = task_of(step, opts.seed, &tasks);
         let model = frozen.model(&ckpt.weights)?;
-        let loss = step_loss(&model.embedder, task, &split, &cache, opts, step)?;
+        let loss = step_loss(
+            &model.embedder,
+            task,
+            &split,
+            &cache,
+            opts,
+            step,
+            &mut memory,
+        )?;
         let loss_value = loss.clone().into_data().to_vec::<f32>().expect("f32 loss")[0];
         if !loss_value.is_finite() {
             return Err(TrainError::Argument(format!(
@@ -494,6 +514,17 @@ fn batch_key(task: Task, split: &Split, scene_id: &str) -> String {
     }
 }
 
+/// What makes a remembered pair a false negative for a batch: [`batch_key`], except that
+/// video↔audio pairs (keyed by scene there, which the shipped stages' batches depend on) are
+/// keyed by the scene's full caption, so a scene that looks and sounds like one in the batch
+/// is not remembered as its negative.
+fn memory_key(task: Task, split: &Split, scene_id: &str) -> String {
+    match (task, &split.scenes[scene_id].text_full) {
+        (Task::VideoAudio, Some(full)) => full.clone(),
+        _ => batch_key(task, split, scene_id),
+    }
+}
+
 fn step_loss(
     embedder: &Embedder<TrainBackend>,
     task: Task,
@@ -501,6 +532,7 @@ fn step_loss(
     cache: &BTreeMap<String, HostMedia>,
     opts: &TrainOptions,
     step: usize,
+    memory: &mut NegativeMemory,
 ) -> Result<Tensor<TrainBackend, 1>, TrainError> {
     let mut rng = SplitMix64(opts.seed ^ (step as u64 + 1).wrapping_mul(0xD134_2543_DE82_EF95));
     if task == Task::Qa {
@@ -519,6 +551,7 @@ fn step_loss(
     );
     // In-batch negatives must be negatives: one scene per caption (and per tune for hums).
     let mut seen = BTreeSet::new();
+    let mut keys = Vec::new();
     let mut queries = Vec::new();
     let mut targets = Vec::new();
     for id in scenes {
@@ -529,6 +562,7 @@ fn step_loss(
         if !seen.insert(batch_key(task, split, id)) {
             continue;
         }
+        keys.push(memory_key(task, split, id));
         queries.push(q);
         targets.push(t);
         if queries.len() == opts.batch {
@@ -543,7 +577,20 @@ fn step_loss(
     }
     let q = embed_sides(embedder, &queries, cache, None)?;
     let t = embed_sides(embedder, &targets, cache, None)?;
-    Ok(info_nce(q, t, opts.temperature))
+    let in_batch: BTreeSet<String> = keys.iter().cloned().collect();
+    let remembered: Option<Negatives<TrainBackend>> =
+        memory.negatives(task, &in_batch, &q.device());
+    if opts.negative_memory > 0 {
+        let values = |x: &Tensor<TrainBackend, 2>| {
+            x.clone()
+                .inner()
+                .into_data()
+                .to_vec::<f32>()
+                .expect("f32 embeddings")
+        };
+        memory.remember(task, keys, &values(&q), &values(&t));
+    }
+    Ok(info_nce_with_negatives(q, t, remembered, opts.temperature))
 }
 
 fn qa_step(

@@ -396,3 +396,34 @@ fn a_stage_can_sample_video_at_another_rate() {
     }
     assert!(videos > 0);
 }
+
+#[test]
+fn remembered_negatives_join_the_batch_once_a_batch_is_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, memory: usize| {
+        let mut o = tiny(&tmp.path().join(name));
+        o.steps = 3;
+        // Batches of 3 of the 8 scenes, so a remembered batch holds scenes the next one lacks.
+        o.batch = 3;
+        o.tasks = Some(vec![Task::TextVideo]);
+        o.negative_memory = memory;
+        train(&o, |_| {})
+            .unwrap()
+            .losses
+            .iter()
+            .map(|l| l.2)
+            .collect::<Vec<f32>>()
+    };
+    let plain = run("plain", 0);
+    let remembered = run("remembered", 4);
+    // Step 0 has nothing remembered: the same loss, so the same update.
+    assert!(
+        (plain[0] - remembered[0]).abs() < 1e-6,
+        "{plain:?} vs {remembered:?}"
+    );
+    // Step 1 ranks the same batch against step 0's pairs too: more candidates, a higher loss.
+    assert!(
+        remembered[1] > plain[1] + 1e-3,
+        "{plain:?} vs {remembered:?}"
+    );
+}
