@@ -103,6 +103,8 @@ fn the_shipped_model_is_small_and_complete() {
         "loss-stage11.svg",
         "training-log-stage12.json",
         "loss-stage12.svg",
+        "training-log-stage13.json",
+        "loss-stage13.svg",
     ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         total += meta.len();
