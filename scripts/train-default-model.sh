@@ -108,7 +108,7 @@ done
 # moments this directory is a model, not a checkpoint to resume).
 cp "$work/run14/trainer_state.json" "$out/training-log.json"
 # The earlier stages' logs and curves (stage 1's run directory is plain `run`).
-for stage in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+for stage in $(seq 1 13); do
   run="$work/run$([ "$stage" = 1 ] || echo "$stage")"
   cp "$run/trainer_state.json" "$out/training-log-stage$stage.json"
   cp "$run/loss.svg" "$out/loss-stage$stage.svg"
