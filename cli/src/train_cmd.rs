@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use wave_train::grow::Growth;
 use wave_train::model_dir::ModelSizes;
 use wave_train::tasks::Task;
 use wave_train::{train, TrainOptions};
@@ -81,6 +82,13 @@ pub struct TrainArgs {
     /// for its next batches (a cross-batch memory; 0: in-batch negatives only, as WAVE).
     #[arg(long, default_value_t = 0)]
     negative_memory: usize,
+    /// Add N layers to the --init-from model's LLM before training, spread among its trained
+    /// layers; each new one starts as the identity, so the grown model embeds as the old one.
+    #[arg(long, default_value_t = 0, requires = "init_from")]
+    grow_llm_layers: usize,
+    /// The same for its audio tower's layers.
+    #[arg(long, default_value_t = 0, requires = "init_from")]
+    grow_audio_layers: usize,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -110,6 +118,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .then_some(args.vision_blocks_lr_scale);
     opts.video_fps = args.video_fps;
     opts.negative_memory = args.negative_memory;
+    opts.grow = Growth {
+        llm_layers: args.grow_llm_layers,
+        audio_layers: args.grow_audio_layers,
+    };
     let json = args.json;
     let report = train(&opts, |s| {
         if json {

@@ -5,6 +5,7 @@
 //! * [`model_dir`]: config in WAVE-7B's layout, initial weights, what is trained.
 //! * [`trainer`]: the training loop (`wave train`); [`checkpoint`]: save and resume;
 //!   [`batch`]: which scenes a batch holds.
+//! * [`grow`]: new identity layers in a trained model (`--grow-llm-layers`).
 //! * [`eval`]: retrieval, hum and QA metrics (`wave eval`).
 
 pub mod batch;
@@ -12,6 +13,7 @@ pub mod checkpoint;
 pub mod corpus;
 pub mod error;
 pub mod eval;
+pub mod grow;
 pub mod loss;
 pub mod loss_curve;
 pub mod media;

@@ -219,12 +219,24 @@ pub fn copy_model(from: &Path, to: &Path) -> Result<BTreeMap<String, HostTensor>
         }
         std::fs::copy(&src, to.join(name)).map_err(|e| TrainError::io(&src, e))?;
     }
-    let (config, beats) = read_configs(to)?;
-    let layout = tensor_layout(&config, &beats)?;
     let path = from.join("model.safetensors");
-    let mut weights = crate::checkpoint::read_safetensors(&path)?;
+    let weights = crate::checkpoint::read_safetensors(&path)?;
+    checked_against_config(to, weights).map_err(|e| match e {
+        TrainError::Checkpoint { message, .. } => TrainError::Checkpoint { path, message },
+        other => other,
+    })
+}
+
+/// `weights`, checked to be exactly the tensors (names and shapes) that `dir`'s configs ask
+/// for.
+pub fn checked_against_config(
+    dir: &Path,
+    mut weights: BTreeMap<String, HostTensor>,
+) -> Result<BTreeMap<String, HostTensor>, TrainError> {
+    let (config, beats) = read_configs(dir)?;
+    let layout = tensor_layout(&config, &beats)?;
     let bad = |message: String| TrainError::Checkpoint {
-        path: path.clone(),
+        path: dir.join("model.safetensors"),
         message,
     };
     let mut checked = BTreeMap::new();

@@ -25,13 +25,15 @@ use crate::batch::batch_order;
 use crate::checkpoint::{self, Checkpoint, TrainerState};
 use crate::corpus::Split;
 use crate::error::TrainError;
+use crate::grow::{grow, Growth};
 use crate::loss::{info_nce_with_negatives, qa_loss};
 use crate::media::encode_all;
 use crate::media_cache;
 use crate::memory::{NegativeMemory, Negatives};
 use crate::model_dir::{
-    copy_model, init_weights, is_vision_block, not_a_model_dir, read_configs, set_video_fps,
-    tensor_layout, trainable_names, write_config_files, ModelSizes, SplitMix64,
+    checked_against_config, copy_model, init_weights, is_vision_block, not_a_model_dir,
+    read_configs, set_video_fps, tensor_layout, trainable_names, write_config_files, ModelSizes,
+    SplitMix64,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{media_of, pair, scenes_for, Side, Task};
@@ -98,6 +100,10 @@ pub struct TrainOptions {
     /// out of the JSON when 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub negative_memory: usize,
+    /// Layers to add to the `--init-from` model before training (see [`crate::grow`]). Left
+    /// out of the JSON when none.
+    #[serde(default, skip_serializing_if = "Growth::is_none")]
+    pub grow: Growth,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -129,6 +135,7 @@ impl TrainOptions {
             vision_blocks_lr_scale: None,
             video_fps: None,
             negative_memory: 0,
+            grow: Growth::default(),
         }
     }
 
@@ -195,6 +202,12 @@ impl TrainOptions {
         self.sizes.validate()?;
         if self.tasks.as_ref().is_some_and(|t| t.is_empty()) {
             return bad("at least one task must be trained".into());
+        }
+        if !self.grow.is_none() && self.init_from.is_none() {
+            return bad(
+                "growing layers needs --init-from (a new model takes its sizes from --layers)"
+                    .into(),
+            );
         }
         if let Some(model) = &self.init_from {
             let weights = model.join("model.safetensors");
@@ -457,7 +470,11 @@ pub fn train(
 fn start(opts: &TrainOptions, split: &Split) -> Result<Checkpoint, TrainError> {
     let out = &opts.out;
     let weights = match &opts.init_from {
-        Some(model) => copy_model(model, out)?,
+        Some(model) if opts.grow.is_none() => copy_model(model, out)?,
+        Some(model) => {
+            let grown = grow(out, copy_model(model, out)?, opts.grow)?;
+            checked_against_config(out, grown)?
+        }
         None => {
             let special = train_tokenizer(&split.texts(), opts.vocab_size, out)?;
             write_config_files(out, &opts.sizes, opts.vocab_size, &special)?;

@@ -427,3 +427,118 @@ fn remembered_negatives_join_the_batch_once_a_batch_is_remembered() {
         "{plain:?} vs {remembered:?}"
     );
 }
+
+/// A clip of sound and pictures that no training scene has: a rising tone over moving bars.
+fn probe_inputs() -> Vec<wave_engine::embedder::Input> {
+    use wave_engine::embedder::{FrameTiming, Input, VideoFrames};
+    let sample_rate = 16_000;
+    let pcm: Vec<f32> = (0..2 * sample_rate)
+        .map(|i| {
+            let t = i as f32 / sample_rate as f32;
+            0.3 * (2.0 * std::f32::consts::PI * (300.0 + 200.0 * t) * t).sin()
+        })
+        .collect();
+    let (num_frames, height, width) = (8, 56, 56);
+    let data: Vec<u8> = (0..num_frames * height * width * 3)
+        .map(|i| {
+            let (f, x) = (i / (height * width * 3), (i / 3) % width);
+            (((x + 4 * f) / 7 % 2) * 200 + (i % 3) * 20) as u8
+        })
+        .collect();
+    let frames = VideoFrames {
+        data,
+        num_frames,
+        height,
+        width,
+        timing: FrameTiming::Native { fps: 4.0 },
+    };
+    vec![
+        Input::Text("a blue circle bounces while a flute plays".into()),
+        Input::Audio {
+            pcm: pcm.clone(),
+            sample_rate,
+            prompt: None,
+        },
+        Input::Video {
+            frames: frames.clone(),
+            prompt: None,
+        },
+        Input::AudioVideo {
+            pcm,
+            sample_rate,
+            frames,
+            prompt: None,
+        },
+    ]
+}
+
+#[test]
+fn a_grown_model_embeds_as_the_model_it_grew_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut first = tiny(&tmp.path().join("stage1"));
+    first.steps = 20;
+    train(&first, |_| {}).unwrap();
+
+    let mut grown = tiny(&tmp.path().join("grown"));
+    grown.init_from = Some(first.out.clone());
+    grown.grow.llm_layers = 2;
+    grown.grow.audio_layers = 1;
+    grown.steps = 1;
+    // Too small a step to move the weights: the embeddings are the grown model's at step 0.
+    grown.lr = 1e-9;
+    train(&grown, |_| {}).unwrap();
+
+    // The grown directory asks for twice the layers, and the weights hold them.
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(grown.out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["text_config"]["num_hidden_layers"], 4);
+    assert_eq!(config["audio_config"]["encoder_layers"], 2);
+    let weights =
+        wave_train::checkpoint::read_safetensors(&grown.out.join("model.safetensors")).unwrap();
+    assert!(weights.contains_key("model.layers.3.mlp.down_proj.weight"));
+    assert!(weights.contains_key("audio_tower.layers.1.fc2.bias"));
+    assert_eq!(weights["classify_linear.0.weight"].shape, vec![32, 32 * 4]);
+
+    let load = |dir: &Path| {
+        wave_engine::embedder::Embedder::<wave_engine::CpuBackend>::load(dir, &Default::default())
+            .unwrap()
+    };
+    let inputs = probe_inputs();
+    let before = load(&first.out).embed(&inputs).unwrap();
+    let after = load(&grown.out).embed(&inputs).unwrap();
+    for (which, (a, b)) in ["text", "audio", "video", "audio-video"]
+        .iter()
+        .zip(before.iter().zip(&after))
+    {
+        let scale = a.iter().map(|x| x.abs()).fold(0.0f32, f32::max);
+        let diff = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            diff <= 1e-4 * scale.max(1.0),
+            "{which}: grown model differs by {diff} (largest value {scale})"
+        );
+    }
+
+    // Training the grown model moves its new layers off the identity.
+    let mut trained = tiny(&tmp.path().join("grown-trained"));
+    trained.init_from = Some(first.out.clone());
+    trained.grow.llm_layers = 2;
+    trained.steps = 4;
+    train(&trained, |_| {}).unwrap();
+    let weights =
+        wave_train::checkpoint::read_safetensors(&trained.out.join("model.safetensors")).unwrap();
+    let new_o_proj = &weights["model.layers.1.self_attn.o_proj.weight"].values;
+    assert!(new_o_proj.iter().any(|&v| v != 0.0));
+}
+
+#[test]
+fn growing_needs_a_model_to_grow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = tiny(&tmp.path().join("model"));
+    o.grow.llm_layers = 2;
+    let err = train(&o, |_| {}).unwrap_err().to_string();
+    assert!(err.contains("needs --init-from"), "{err}");
+}
