@@ -136,15 +136,30 @@ fn regrow_stack(
             .or_default()
             .insert(within.to_string(), tensor);
     }
+    // The copies first, while their trained layers are still at hand; then the trained
+    // tensors move to their new names (no second copy of the stack is held).
     for (position, source) in order.iter().enumerate() {
-        let (LayerSource::Trained(i) | LayerSource::IdentityCopy(i)) = *source;
+        let LayerSource::IdentityCopy(i) = *source else {
+            continue;
+        };
         for (within, tensor) in &layers[&i] {
-            let mut tensor = tensor.clone();
             let silenced = output_projections.iter().any(|p| within.starts_with(p));
-            if matches!(source, LayerSource::IdentityCopy(_)) && silenced {
-                tensor.values.iter_mut().for_each(|v| *v = 0.0);
-            }
+            let tensor = if silenced {
+                HostTensor {
+                    values: vec![0.0; tensor.values.len()],
+                    shape: tensor.shape.clone(),
+                }
+            } else {
+                tensor.clone()
+            };
             rest.insert(format!("{stem}{position}.{within}"), tensor);
+        }
+    }
+    for (position, source) in order.iter().enumerate() {
+        if let LayerSource::Trained(i) = *source {
+            for (within, tensor) in layers.remove(&i).unwrap_or_default() {
+                rest.insert(format!("{stem}{position}.{within}"), tensor);
+            }
         }
     }
     rest
