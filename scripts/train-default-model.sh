@@ -7,7 +7,7 @@
 # stage 8, ~75 minutes for stage 9, ~95 minutes for stage 10, ~85 minutes for stage 11,
 # ~70 minutes for stage 12, ~65 minutes for stage 13, ~80 minutes for stage 14 and, after ~20
 # minutes of generating and encoding its larger corpus, ~95 minutes for stage 15 and, after
-# ~23 minutes of generating and encoding a larger one again, ~90 minutes for stage 16
+# ~33 minutes of generating (12) and encoding (21) a larger one again, ~90 minutes for stage 16
 # (stages 1-7 and the first 475 steps of stage 8 ran on a build of burn's CPU backend without
 # SIMD and rayon; a step is ~1.6x faster now). Stages 1-10 ran with the frozen ViT blocks'
 # output cached; the cache now holds the patch embedding, so replaying them runs the same
