@@ -13,7 +13,10 @@
 # (stages 1-7 and the first 475 steps of stage 8 ran on a build of burn's CPU backend without
 # SIMD and rayon; a step is ~1.6x faster now). Stages 1-10 ran with the frozen ViT blocks'
 # output cached; the cache now holds the patch embedding, so replaying them runs the same
-# frozen blocks at every step instead.
+# frozen blocks at every step instead. Stages 1-17 kept two scenes out of one batch only when
+# their captions were word for word the same (`--batch-key caption`; the default now keys them
+# by what the captions name, so differently worded captions of the same things are not each
+# other's negatives).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${WAVE_WORK:-target/train-default}"
@@ -27,79 +30,79 @@ mkdir -p "$work"
 # Evaluation corpus: the default generator (hums, whistles and sung "la la").
 [ -f "$work/eval/corpus.json" ] || "$wave" synth --seed 1 --size full --out "$work/eval"
 # Stage 1: from random weights, every task.
-"$wave" train --data "$work/corpus" --out "$work/run" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run" \
   --steps 480 --batch 24 --lr 5e-4 --warmup-ratio 0.05 --checkpoint-every 40 --seed 0
 # Stage 2: from stage 1's model, fresh AdamW and schedule, without hum<->AV (its loss never left
 # ln(batch) in stage 1; hum search rests on the melody vectors).
-"$wave" train --data "$work/corpus" --out "$work/run2" --init-from "$work/run" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run2" --init-from "$work/run" \
   --tasks t-v,t-a,v-a,av-t,qa \
   --steps 600 --batch 24 --lr 3e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 1
 # Stage 3: from stage 2's model, the retrieval tasks only (QA's loss had stopped moving).
-"$wave" train --data "$work/corpus" --out "$work/run3" --init-from "$work/run2" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run3" --init-from "$work/run2" \
   --tasks t-v,t-a,v-a,av-t \
   --steps 1300 --batch 24 --lr 3e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 2
 # Stage 4: from stage 3's model, the retrieval tasks and QA again.
-"$wave" train --data "$work/corpus" --out "$work/run4" --init-from "$work/run3" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run4" --init-from "$work/run3" \
   --tasks t-v,t-a,v-a,av-t,qa \
   --steps 320 --batch 24 --lr 2e-4 --warmup-ratio 0.05 --checkpoint-every 20 --seed 3
 # Stage 5: from stage 4's model, the same tasks for longer.
-"$wave" train --data "$work/corpus" --out "$work/run5" --init-from "$work/run4" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run5" --init-from "$work/run4" \
   --tasks t-v,t-a,v-a,av-t,qa \
   --steps 1200 --batch 24 --lr 2e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 4
 # Stage 6: from stage 5's model, the same tasks, a lower rate.
-"$wave" train --data "$work/corpus" --out "$work/run6" --init-from "$work/run5" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run6" --init-from "$work/run5" \
   --tasks t-v,t-a,v-a,av-t,qa \
   --steps 400 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 6
 # Stage 7: from stage 6's model, on the generator whose QA distractors include the clip's own
 # facts (stages 1-6 ran before that change), QA at twice its share, half of every retrieval
 # batch in groups of near neighbours. Planned as 1200 steps; cut to 900 after 250 (a resume
 # with another --steps keeps the run and reshapes the rest of its schedule).
-"$wave" train --data "$work/corpus" --out "$work/run7" --init-from "$work/run6" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run7" --init-from "$work/run6" \
   --tasks t-v,t-a,v-a,av-t,qa,qa --hard-negatives 0.5 \
   --steps 1200 --stop-after 250 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 7
-"$wave" train --data "$work/corpus" --out "$work/run7" --init-from "$work/run6" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run7" --init-from "$work/run6" \
   --tasks t-v,t-a,v-a,av-t,qa,qa --hard-negatives 0.5 \
   --steps 900 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 7
 # Stage 8: from stage 7's model, QA once a cycle again, hard negatives as in stage 7. Planned as
 # 1000 steps; after 475 it resumed as 1500 (the rest of the schedule reshaped).
-"$wave" train --data "$work/corpus" --out "$work/run8" --init-from "$work/run7" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run8" --init-from "$work/run7" \
   --tasks t-v,t-a,v-a,av-t,qa --hard-negatives 0.5 \
   --steps 1000 --stop-after 475 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 8
-"$wave" train --data "$work/corpus" --out "$work/run8" --init-from "$work/run7" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run8" --init-from "$work/run7" \
   --tasks t-v,t-a,v-a,av-t,qa --hard-negatives 0.5 \
   --steps 1500 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 8
 # Stage 9: from stage 8's model, the audio tasks (T<->A, V<->A) twice a cycle.
-"$wave" train --data "$work/corpus" --out "$work/run9" --init-from "$work/run8" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run9" --init-from "$work/run8" \
   --tasks t-v,t-a,t-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --steps 1800 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 9
 # Stage 10: from stage 9's model, the same tasks, a longer schedule.
-"$wave" train --data "$work/corpus" --out "$work/run10" --init-from "$work/run9" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run10" --init-from "$work/run9" \
   --tasks t-v,t-a,t-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --steps 2800 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 10
 # Stage 11: from stage 10's model, the ViT blocks trained too, at a tenth of the rate (at the
 # full rate the video losses doubled within 30 steps).
-"$wave" train --data "$work/corpus" --out "$work/run11" --init-from "$work/run10" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run11" --init-from "$work/run10" \
   --tasks t-v,t-a,t-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 2400 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 25 --seed 11
 
 # Stage 12: from stage 11's model, video sampled at 4 frames a second (the model directory
 # records it: ingest, search and training all sample at it), T<->V twice a cycle too.
-"$wave" train --data "$work/corpus" --out "$work/run12" --init-from "$work/run11" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run12" --init-from "$work/run11" \
   --video-fps 4 --tasks t-v,t-v,t-a,t-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 1500 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 13
 
 # Stage 13: from stage 12's model, each retrieval task's last 2 batches remembered as extra
 # negatives (a cross-batch memory); otherwise stage 12's command.
-"$wave" train --data "$work/corpus" --out "$work/run13" --init-from "$work/run12" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run13" --init-from "$work/run12" \
   --negative-memory 2 --tasks t-v,t-v,t-a,t-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 1500 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 14
 
 # Stage 14: from stage 13's model, the audio tasks (T<->A, V<->A) three times a cycle each,
 # 2000 steps; otherwise stage 13's command.
-"$wave" train --data "$work/corpus" --out "$work/run14" --init-from "$work/run13" \
+"$wave" train --batch-key caption --data "$work/corpus" --out "$work/run14" --init-from "$work/run13" \
   --negative-memory 2 --tasks t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 2000 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 15
@@ -111,7 +114,7 @@ mkdir -p "$work"
 # 1650 steps; otherwise stage 14's command.
 [ -f "$work/corpus-large/corpus.json" ] ||
   "$wave" synth --seed 1 --count 4000 --hum-styles hum --out "$work/corpus-large"
-"$wave" train --data "$work/corpus-large" --out "$work/run15" --init-from "$work/run14" \
+"$wave" train --batch-key caption --data "$work/corpus-large" --out "$work/run15" --init-from "$work/run14" \
   --grow-llm-layers 2 --grow-audio-layers 2 \
   --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
@@ -122,7 +125,7 @@ mkdir -p "$work"
 # unchanged in size, 1800 steps; otherwise stage 15's command.
 [ -f "$work/corpus-larger/corpus.json" ] ||
   "$wave" synth --seed 1 --count 8000 --hum-styles hum --out "$work/corpus-larger"
-"$wave" train --data "$work/corpus-larger" --out "$work/run16" --init-from "$work/run15" \
+"$wave" train --batch-key caption --data "$work/corpus-larger" --out "$work/run16" --init-from "$work/run15" \
   --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 1800 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 19
@@ -132,7 +135,7 @@ mkdir -p "$work"
 # unchanged in size, 1600 steps; otherwise stage 16's command.
 [ -f "$work/corpus-largest/corpus.json" ] ||
   "$wave" synth --seed 1 --count 16000 --hum-styles hum --out "$work/corpus-largest"
-"$wave" train --data "$work/corpus-largest" --out "$work/run17" --init-from "$work/run16" \
+"$wave" train --batch-key caption --data "$work/corpus-largest" --out "$work/run17" --init-from "$work/run16" \
   --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 1600 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 20

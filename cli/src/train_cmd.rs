@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use wave_train::batch::BatchKey;
 use wave_train::grow::Growth;
 use wave_train::model_dir::ModelSizes;
 use wave_train::tasks::Task;
@@ -82,6 +83,11 @@ pub struct TrainArgs {
     /// for its next batches (a cross-batch memory; 0: in-batch negatives only, as WAVE).
     #[arg(long, default_value_t = 0)]
     negative_memory: usize,
+    /// What keeps two scenes out of one batch: `content` (captions naming the same things,
+    /// however worded) or `caption` (the caption word for word; how stages 1-17 of
+    /// wave-tiny ran: scenes showing the same things under other wording were negatives).
+    #[arg(long, default_value = "content", value_parser = parse_batch_key)]
+    batch_key: BatchKey,
     /// Add N layers to the --init-from model's LLM before training, spread among its trained
     /// layers; each new one starts as the identity, so the grown model embeds as the old one.
     #[arg(long, default_value_t = 0, requires = "init_from")]
@@ -118,6 +124,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .then_some(args.vision_blocks_lr_scale);
     opts.video_fps = args.video_fps;
     opts.negative_memory = args.negative_memory;
+    opts.batch_key = args.batch_key;
     opts.grow = Growth {
         llm_layers: args.grow_llm_layers,
         audio_layers: args.grow_audio_layers,
@@ -160,4 +167,14 @@ fn parse_task(key: &str) -> Result<Task, String> {
         let keys: Vec<&str> = Task::ALL.iter().map(|t| t.key()).collect();
         format!("unknown task {key:?} (expected one of {})", keys.join(", "))
     })
+}
+
+fn parse_batch_key(key: &str) -> Result<BatchKey, String> {
+    match key {
+        "content" => Ok(BatchKey::Content),
+        "caption" => Ok(BatchKey::Caption),
+        other => Err(format!(
+            "unknown batch key {other:?} (expected content or caption)"
+        )),
+    }
 }

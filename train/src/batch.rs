@@ -9,9 +9,31 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::corpus::{Scene, Split};
 use crate::model_dir::SplitMix64;
 use crate::tasks::Task;
+
+/// What makes two pairs each other's false negatives, so that they never share a batch and
+/// are never remembered as each other's negatives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchKey {
+    /// The caption, word for word (stages 1-17 of wave-tiny). Scenes that show the same
+    /// things under captions worded differently count as negatives, and as each other's
+    /// nearest neighbours they fill the groups of `--hard-negatives`.
+    #[default]
+    Caption,
+    /// What the caption names, wording aside ([`crate::content`]).
+    Content,
+}
+
+impl BatchKey {
+    pub fn is_caption(&self) -> bool {
+        *self == BatchKey::Caption
+    }
+}
 
 /// Scenes per group of near neighbours: the anchor and the three closest to it.
 const GROUP: usize = 4;
@@ -134,6 +156,7 @@ mod tests {
             text_audio: None,
             hums: Vec::new(),
             melody: None,
+            content: None,
         }
     }
 

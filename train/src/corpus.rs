@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::content::{Content, ObjectRecord, SceneFields};
 use crate::error::TrainError;
 
 /// The fields of a `corpus.jsonl` line the trainer uses.
@@ -32,6 +33,39 @@ pub struct CorpusRecord {
     pub answer: Option<String>,
     #[serde(default)]
     pub distractors: Option<Vec<String>>,
+    /// What the scene shows and plays (on every line `wave synth` writes; see
+    /// [`crate::content`]).
+    #[serde(default)]
+    pub objects: Option<Vec<ObjectRecord>>,
+    #[serde(default)]
+    pub background: Option<String>,
+    #[serde(default)]
+    pub ambience: Option<String>,
+    #[serde(default)]
+    pub speech: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub bpm: Option<f64>,
+}
+
+impl CorpusRecord {
+    /// The scene's content, from an audio-video record (hum records carry the hum's own
+    /// tempo, so they are not used); `None` for corpora written without these fields.
+    fn content(&self) -> Option<Content> {
+        if self.modality != "audio_video" {
+            return None;
+        }
+        Some(Content::new(&SceneFields {
+            objects: self.objects.as_deref()?,
+            background: self.background.as_deref()?,
+            ambience: self.ambience.as_deref()?,
+            speech: self.speech.as_deref(),
+            melody: self.melody,
+            key: self.key.as_deref(),
+            bpm: self.bpm,
+        }))
+    }
 }
 
 /// One scene: its media ids and captions.
@@ -50,6 +84,28 @@ pub struct Scene {
     pub hums: Vec<String>,
     /// The tune the scene plays, if any.
     pub melody: Option<usize>,
+    /// What its captions name, wording aside (`None` for corpora without the fields).
+    pub content: Option<Content>,
+}
+
+impl Scene {
+    /// What a caption of `view` (`visual`, `audio` or `full`) of this scene names, wording
+    /// aside; the caption itself where the corpus does not say.
+    pub fn content_key(&self, view: &str) -> Option<String> {
+        let caption = match view {
+            "visual" => &self.text_visual,
+            "audio" => &self.text_audio,
+            _ => &self.text_full,
+        };
+        match &self.content {
+            Some(c) => Some(match view {
+                "visual" => c.seen.clone(),
+                "audio" => c.heard.clone(),
+                _ => c.full(),
+            }),
+            None => caption.clone(),
+        }
+    }
 }
 
 /// A question about a clip with its candidate answers (the right one first).
@@ -112,6 +168,9 @@ impl Split {
         let scene = self.scenes.entry(r.pair_of.clone()).or_default();
         if r.melody.is_some() {
             scene.melody = r.melody;
+        }
+        if let Some(content) = r.content() {
+            scene.content = Some(content);
         }
         match r.modality.as_str() {
             "text" => {

@@ -3,8 +3,9 @@
 //! is loaded from its directory through the same path as any WAVE checkpoint.
 //!
 //! A gallery item counts as a hit when it is what the query describes: for a caption, every
-//! clip with that same caption (the synthetic world repeats some combinations); for a hum,
-//! every audio-video clip playing the same tune.
+//! clip whose caption names the same things, however worded (the synthetic world repeats
+//! combinations under differently worded captions; see [`crate::content`]); for video <->
+//! audio, the query's own scene; for a hum, every audio-video clip playing the same tune.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -134,9 +135,8 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             .scenes
             .values()
             .filter_map(|s| {
-                [&s.text_visual, &s.text_audio, &s.text_full][pick]
-                    .clone()
-                    .map(|t| (t.clone(), t))
+                let text = [&s.text_visual, &s.text_audio, &s.text_full][pick].clone()?;
+                Some((s.content_key(view)?, text))
             })
             .collect();
         let vectors = texts(rows.iter().map(|r| r.1.clone()).collect())?;
@@ -144,23 +144,26 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             view,
             rows.into_iter()
                 .zip(vectors)
-                .map(|((key, _), vector)| Embedded {
-                    label: key.clone(),
+                .map(|((key, text), vector)| Embedded {
+                    label: text,
                     key,
                     vector,
                 })
                 .collect(),
         );
     }
-    for (name, pick) in [("video", 0usize), ("audio", 1), ("audio_video", 2)] {
+    for (name, view, pick) in [
+        ("video", "visual", 0usize),
+        ("audio", "audio", 1),
+        ("audio_video", "full", 2),
+    ] {
         let mut set = Vec::new();
         for s in split.scenes.values() {
             let caption = [&s.text_visual, &s.text_audio, &s.text_full][pick].clone();
             if let Some(id) = [&s.video, &s.audio, &s.audio_video][pick] {
-                let key = caption.unwrap_or_else(|| id.clone());
                 set.push(Embedded {
-                    label: key.clone(),
-                    key,
+                    label: caption.unwrap_or_else(|| id.clone()),
+                    key: s.content_key(view).unwrap_or_else(|| id.clone()),
                     vector: media_vec(id, None)?,
                 });
             }

@@ -4,12 +4,13 @@
 //! * [`tokenizer`]: byte-level BPE with Qwen2.5-Omni's special tokens.
 //! * [`model_dir`]: config in WAVE-7B's layout, initial weights, what is trained.
 //! * [`trainer`]: the training loop (`wave train`); [`checkpoint`]: save and resume;
-//!   [`batch`]: which scenes a batch holds.
+//!   [`batch`]: which scenes a batch holds; [`content`]: what a caption names, wording aside.
 //! * [`grow`]: new identity layers in a trained model (`--grow-llm-layers`).
 //! * [`eval`]: retrieval, hum and QA metrics (`wave eval`).
 
 pub mod batch;
 pub mod checkpoint;
+pub mod content;
 pub mod corpus;
 pub mod error;
 pub mod eval;

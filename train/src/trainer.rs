@@ -21,7 +21,7 @@ use wave_engine::preprocess::PreprocessConfig;
 use wave_engine::prompt::PromptTokenizer;
 use wave_engine::weights::{HostTensor, WeightStore};
 
-use crate::batch::batch_order;
+use crate::batch::{batch_order, BatchKey};
 use crate::checkpoint::{self, Checkpoint, TrainerState};
 use crate::corpus::Split;
 use crate::error::TrainError;
@@ -104,6 +104,10 @@ pub struct TrainOptions {
     /// out of the JSON when none.
     #[serde(default, skip_serializing_if = "Growth::is_none")]
     pub grow: Growth,
+    /// What keeps two pairs out of one batch (see [`BatchKey`]). Runs from before the option
+    /// read back as `Caption`, which is how they ran; left out of the JSON then.
+    #[serde(default, skip_serializing_if = "BatchKey::is_caption")]
+    pub batch_key: BatchKey,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -136,6 +140,7 @@ impl TrainOptions {
             video_fps: None,
             negative_memory: 0,
             grow: Growth::default(),
+            batch_key: BatchKey::Content,
         }
     }
 
@@ -371,7 +376,7 @@ pub fn train(
         .into_iter()
         .filter(|&t| match t {
             Task::Qa => !split.questions.is_empty(),
-            t => distinct_pairs(t, &split) >= 2,
+            t => distinct_pairs(t, &split, opts.batch_key) >= 2,
         })
         .collect();
     if tasks.is_empty() {
@@ -510,20 +515,36 @@ pub fn task_of(step: usize, seed: u64, tasks: &[Task]) -> Task {
 }
 
 /// How many in-batch-distinct pairs the split has for a retrieval task.
-fn distinct_pairs(task: Task, split: &Split) -> usize {
+fn distinct_pairs(task: Task, split: &Split, by: BatchKey) -> usize {
     let keys: BTreeSet<String> = scenes_for(task, split)
         .into_iter()
-        .map(|id| batch_key(task, split, id))
+        .map(|id| batch_key(task, split, id, by))
         .collect();
     keys.len()
 }
 
+/// The caption view of a task's text side.
+fn text_view(task: Task) -> Option<&'static str> {
+    match task {
+        Task::TextVideo => Some("visual"),
+        Task::TextAudio => Some("audio"),
+        Task::AudioVideoText => Some("full"),
+        Task::VideoAudio | Task::HumAudioVideo | Task::Qa => None,
+    }
+}
+
 /// Pairs with equal keys must not share a batch (they would be each other's false negatives):
-/// equal captions, or for hums the same tune.
-fn batch_key(task: Task, split: &Split, scene_id: &str) -> String {
+/// equal captions (or, by [`BatchKey::Content`], captions naming the same things), or for
+/// hums the same tune. Video↔audio pairs are keyed by scene.
+fn batch_key(task: Task, split: &Split, scene_id: &str, by: BatchKey) -> String {
     let scene = &split.scenes[scene_id];
     if task == Task::HumAudioVideo {
         return format!("tune {:?}", scene.melody);
+    }
+    if let (BatchKey::Content, Some(view)) = (by, text_view(task)) {
+        if let Some(key) = scene.content_key(view) {
+            return key;
+        }
     }
     match pair(task, scene, 0) {
         Some((Side::Text(text), _)) | Some((_, Side::Text(text))) => text,
@@ -533,12 +554,17 @@ fn batch_key(task: Task, split: &Split, scene_id: &str) -> String {
 
 /// What makes a remembered pair a false negative for a batch: [`batch_key`], except that
 /// video↔audio pairs (keyed by scene there, which the shipped stages' batches depend on) are
-/// keyed by the scene's full caption, so a scene that looks and sounds like one in the batch
-/// is not remembered as its negative.
-fn memory_key(task: Task, split: &Split, scene_id: &str) -> String {
-    match (task, &split.scenes[scene_id].text_full) {
-        (Task::VideoAudio, Some(full)) => full.clone(),
-        _ => batch_key(task, split, scene_id),
+/// keyed by the scene's full caption (or its content), so a scene that looks and sounds like
+/// one in the batch is not remembered as its negative.
+fn memory_key(task: Task, split: &Split, scene_id: &str, by: BatchKey) -> String {
+    let scene = &split.scenes[scene_id];
+    let full = match by {
+        BatchKey::Caption => scene.text_full.clone(),
+        BatchKey::Content => scene.content_key("full"),
+    };
+    match (task, full) {
+        (Task::VideoAudio, Some(full)) => full,
+        _ => batch_key(task, split, scene_id, by),
     }
 }
 
@@ -563,7 +589,7 @@ fn step_loss(
         &scenes,
         opts.batch,
         opts.hard_negatives,
-        |id| batch_key(task, split, id),
+        |id| batch_key(task, split, id, opts.batch_key),
         &mut rng,
     );
     // In-batch negatives must be negatives: one scene per caption (and per tune for hums).
@@ -576,10 +602,10 @@ fn step_loss(
         let Some((q, t)) = pair(task, scene, rng.below(8)) else {
             continue;
         };
-        if !seen.insert(batch_key(task, split, id)) {
+        if !seen.insert(batch_key(task, split, id, opts.batch_key)) {
             continue;
         }
-        keys.push(memory_key(task, split, id));
+        keys.push(memory_key(task, split, id, opts.batch_key));
         queries.push(q);
         targets.push(t);
         if queries.len() == opts.batch {
@@ -693,4 +719,72 @@ fn embed_sides(
     embedder
         .forward_prepared(prepared)
         .map_err(|e| TrainError::embed("batch", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Content, ObjectRecord, SceneFields};
+    use crate::corpus::Scene;
+
+    /// A scene showing a red star bouncing over the night sky, captioned in `visual`'s words,
+    /// saying `speech`.
+    fn scene(visual: &str, speech: Option<&str>) -> Scene {
+        let objects = [ObjectRecord {
+            kind: "star".into(),
+            colour: "red".into(),
+            motion: "bouncing".into(),
+        }];
+        Scene {
+            video: Some(format!("{visual}.v")),
+            audio: Some(format!("{visual}.a")),
+            text_visual: Some(visual.into()),
+            text_audio: Some(format!("A low bell, with crickets. Says {speech:?}.")),
+            content: Some(Content::new(&SceneFields {
+                objects: &objects,
+                background: "night",
+                ambience: "crickets",
+                speech,
+                melody: None,
+                key: None,
+                bpm: None,
+            })),
+            ..Scene::default()
+        }
+    }
+
+    #[test]
+    fn content_keys_keep_differently_worded_twins_out_of_one_batch() {
+        let split = Split {
+            dir: PathBuf::from("corpus/train"),
+            scenes: [
+                ("a", scene("A red star bounces over a dark night background.", None)),
+                ("b", scene("Over a dark night background, a red star bounces.", None)),
+                ("c", scene("A dark night background: a red star bounces.", Some("star"))),
+            ]
+            .into_iter()
+            .map(|(id, s)| (id.to_string(), s))
+            .collect(),
+            questions: Vec::new(),
+            media: BTreeMap::new(),
+        };
+        let key = |task, id, by| batch_key(task, &split, id, by);
+        // By caption the three silent videos are three pairs; by content one.
+        assert_eq!(distinct_pairs(Task::TextVideo, &split, BatchKey::Caption), 3);
+        assert_eq!(distinct_pairs(Task::TextVideo, &split, BatchKey::Content), 1);
+        assert_eq!(
+            key(Task::TextVideo, "a", BatchKey::Content),
+            key(Task::TextVideo, "c", BatchKey::Content)
+        );
+        // What is heard differs where one of them speaks.
+        assert_ne!(
+            key(Task::TextAudio, "a", BatchKey::Content),
+            key(Task::TextAudio, "c", BatchKey::Content)
+        );
+        // Video <-> audio pairs stay keyed by scene.
+        assert_ne!(
+            key(Task::VideoAudio, "a", BatchKey::Content),
+            key(Task::VideoAudio, "b", BatchKey::Content)
+        );
+    }
 }
