@@ -452,6 +452,10 @@ impl EvalReport {
                 m.direction, m.queries, m.gallery, m.r1, m.r5, m.r10, m.mrr
             ));
         }
+        out.push_str(
+            "\nHits: text <-> media, every item whose caption names the same things, however \
+             worded; video <-> audio, the query's own scene; hum, every clip of the same tune.\n",
+        );
         if let Some(qa) = &self.qa {
             out.push_str(&format!(
                 "\nQA ({} questions, {} candidates each): question as prompt {:.3}, generic prompt {:.3}, \

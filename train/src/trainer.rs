@@ -758,9 +758,18 @@ mod tests {
         let split = Split {
             dir: PathBuf::from("corpus/train"),
             scenes: [
-                ("a", scene("A red star bounces over a dark night background.", None)),
-                ("b", scene("Over a dark night background, a red star bounces.", None)),
-                ("c", scene("A dark night background: a red star bounces.", Some("star"))),
+                (
+                    "a",
+                    scene("A red star bounces over a dark night background.", None),
+                ),
+                (
+                    "b",
+                    scene("Over a dark night background, a red star bounces.", None),
+                ),
+                (
+                    "c",
+                    scene("A dark night background: a red star bounces.", Some("star")),
+                ),
             ]
             .into_iter()
             .map(|(id, s)| (id.to_string(), s))
@@ -770,8 +779,14 @@ mod tests {
         };
         let key = |task, id, by| batch_key(task, &split, id, by);
         // By caption the three silent videos are three pairs; by content one.
-        assert_eq!(distinct_pairs(Task::TextVideo, &split, BatchKey::Caption), 3);
-        assert_eq!(distinct_pairs(Task::TextVideo, &split, BatchKey::Content), 1);
+        assert_eq!(
+            distinct_pairs(Task::TextVideo, &split, BatchKey::Caption),
+            3
+        );
+        assert_eq!(
+            distinct_pairs(Task::TextVideo, &split, BatchKey::Content),
+            1
+        );
         assert_eq!(
             key(Task::TextVideo, "a", BatchKey::Content),
             key(Task::TextVideo, "c", BatchKey::Content)
