@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use wave_synth::scene::HumStyle;
+use wave_synth::scene::{HumStyle, Split};
 use wave_synth::{generate, CorpusSize, SynthOptions};
 
 #[derive(Args)]
@@ -38,6 +38,13 @@ pub struct SynthArgs {
     /// `hum` alone gives the corpus of generators before styles existed).
     #[arg(long, value_delimiter = ',', value_parser = parse_hum_style)]
     hum_styles: Option<Vec<HumStyle>>,
+    /// Splits to write, comma-separated: train, val, test (default: all three).
+    #[arg(long, value_delimiter = ',', value_parser = parse_split)]
+    splits: Option<Vec<Split>>,
+    /// Skip the first N train scenes: the ones written are exactly those a full run writes, so
+    /// a larger --count with --train-from at the old train size adds only new train scenes.
+    #[arg(long, default_value_t = 0)]
+    train_from: usize,
     /// Print the corpus summary (corpus.json) on stdout.
     #[arg(long)]
     json: bool,
@@ -48,6 +55,13 @@ fn parse_hum_style(s: &str) -> std::result::Result<HumStyle, String> {
         .into_iter()
         .find(|h| h.word() == s)
         .ok_or_else(|| format!("unknown hum style {s:?} (expected hum, whistle or la_la)"))
+}
+
+fn parse_split(s: &str) -> std::result::Result<Split, String> {
+    Split::ALL
+        .into_iter()
+        .find(|x| x.word() == s)
+        .ok_or_else(|| format!("unknown split {s:?} (expected train, val or test)"))
 }
 
 fn parse_size(s: &str) -> std::result::Result<CorpusSize, String> {
@@ -62,6 +76,8 @@ pub fn run(args: SynthArgs) -> Result<()> {
         frame_side: args.frame_side,
         fps: args.fps,
         hum_styles: args.hum_styles.unwrap_or_else(|| HumStyle::ALL.to_vec()),
+        splits: args.splits.unwrap_or_else(|| Split::ALL.to_vec()),
+        train_from: args.train_from,
         ..SynthOptions::new(args.seed, &args.out)
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

@@ -82,6 +82,13 @@ pub struct SynthOptions {
     pub fps: u32,
     /// The voices hum queries are performed in (all three by default).
     pub hum_styles: Vec<HumStyle>,
+    /// The splits to write (all three by default).
+    pub splits: Vec<Split>,
+    /// Index of the first train scene to write: the earlier ones are skipped, and every scene
+    /// written is byte for byte the one a full run writes (0 by default). With a larger
+    /// `count`, this adds new train scenes to a corpus already generated without redrawing
+    /// the ones it has.
+    pub train_from: usize,
 }
 
 impl SynthOptions {
@@ -96,6 +103,8 @@ impl SynthOptions {
             frame_side: 112,
             fps: 8,
             hum_styles: HumStyle::ALL.to_vec(),
+            splits: Split::ALL.to_vec(),
+            train_from: 0,
         }
     }
 
@@ -114,7 +123,24 @@ impl SynthOptions {
     }
 
     fn validate(&self) -> Result<()> {
-        self.scenes_per_split()?;
+        let [train, ..] = self.scenes_per_split()?;
+        if self.splits.is_empty() {
+            return Err(SynthError::InvalidArgument(
+                "at least one split is needed".into(),
+            ));
+        }
+        if self.train_from > 0 && !self.splits.contains(&Split::Train) {
+            return Err(SynthError::InvalidArgument(format!(
+                "train-from {} asks for train scenes, but train is not among the splits to write",
+                self.train_from
+            )));
+        }
+        if self.train_from >= train && self.splits.contains(&Split::Train) {
+            return Err(SynthError::InvalidArgument(format!(
+                "train-from must be below the {train} train scenes, got {}",
+                self.train_from
+            )));
+        }
         if self.hum_styles.is_empty() {
             return Err(SynthError::InvalidArgument(
                 "at least one hum style is needed".into(),
@@ -161,6 +187,13 @@ pub struct SplitSummary {
     pub items: usize,
     pub questions: usize,
     pub hums: usize,
+    /// Index of the split's first scene (non-zero only for train written with `train_from`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub first_scene: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The world's words and the ties between what is seen and heard.
@@ -202,7 +235,7 @@ pub struct Plan {
     pub scenes: Vec<Scene>,
 }
 
-/// Plans the corpus for `opts` (cheap: no audio, video or files).
+/// Plans the scenes `opts` writes (cheap: no audio, video or files).
 pub fn plan(opts: &SynthOptions) -> Result<Plan> {
     opts.validate()?;
     let tunes = catalogue();
@@ -210,8 +243,14 @@ pub fn plan(opts: &SynthOptions) -> Result<Plan> {
     let timing = Timing { fps: opts.fps };
     let mut scenes = Vec::new();
     for (split, count) in Split::ALL.into_iter().zip(opts.scenes_per_split()?) {
-        let mut melody_index = 0;
-        for index in 0..count {
+        if !opts.splits.contains(&split) {
+            continue;
+        }
+        let first = first_scene(opts, split);
+        // A melody scene's tune is drawn by its rank among the split's melody scenes, so the
+        // skipped ones are still counted.
+        let mut melody_index = (0..first).filter(|i| is_melody_scene(*i)).count();
+        for index in first..count {
             let mut scene = draw_scene(
                 opts.seed,
                 split,
@@ -237,12 +276,21 @@ pub fn plan(opts: &SynthOptions) -> Result<Plan> {
     })
 }
 
+/// Index of the first scene of `split` that `opts` writes.
+fn first_scene(opts: &SynthOptions, split: Split) -> usize {
+    if split == Split::Train {
+        opts.train_from
+    } else {
+        0
+    }
+}
+
 /// The files of a corpus this crate writes at the top of `out` (removed by `force`).
 const OWNED: [&str; 4] = ["train", "val", "test", "corpus.json"];
 
 /// Makes `out` ready: created if missing; if it has entries, refused unless `force`, which
 /// removes only what a previous corpus wrote there.
-fn prepare_out(out: &Path, force: bool) -> Result<()> {
+fn prepare_out(out: &Path, force: bool, splits: &[Split]) -> Result<()> {
     if out.exists() {
         if !out.is_dir() {
             return Err(SynthError::InvalidArgument(format!(
@@ -271,6 +319,9 @@ fn prepare_out(out: &Path, force: bool) -> Result<()> {
         }
     }
     for split in Split::ALL {
+        if !splits.contains(&split) {
+            continue;
+        }
         let media = out.join(split.word()).join("media");
         std::fs::create_dir_all(&media).map_err(|e| SynthError::io(&media, e))?;
     }
@@ -296,7 +347,7 @@ pub fn generate(
     let plan = plan(opts)?;
     check_ffmpeg()?;
     check_espeak()?;
-    prepare_out(&opts.out, opts.force)?;
+    prepare_out(&opts.out, opts.force, &opts.splits)?;
     let format = VideoFormat {
         width: opts.frame_side,
         height: opts.frame_side,
@@ -315,6 +366,9 @@ pub fn generate(
         .map_err(|e| SynthError::InvalidArgument(format!("cannot start worker threads: {e}")))?;
     let mut splits = Vec::new();
     for split in Split::ALL {
+        if !opts.splits.contains(&split) {
+            continue;
+        }
         let dir = opts.out.join(split.word());
         let scenes: Vec<&Scene> = plan.scenes.iter().filter(|s| s.split == split).collect();
         // Scenes are independent (each has its own seed), so rendering order cannot change a byte.
@@ -344,6 +398,7 @@ pub fn generate(
                 .count(),
             questions: count(crate::record::Modality::Qa),
             hums: count(crate::record::Modality::Hum),
+            first_scene: first_scene(opts, split),
         });
     }
     let summary = CorpusSummary {
