@@ -8,7 +8,7 @@ use wave_train::eval::{evaluate, EvalOptions};
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Model directory [default: models/wave-tiny].
+    /// Model directory.
     #[arg(long, default_value = "models/wave-tiny")]
     model: PathBuf,
     /// A split directory, or a corpus root (its test/ split).
