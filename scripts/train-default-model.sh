@@ -112,6 +112,13 @@ mkdir -p "$work"
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 2000 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 15
 
+# Stages 15-23 share these options: remembered negatives, the audio and T<->V tasks three times
+# a cycle, half the batches with hard negatives, the ViT blocks trained at a tenth of the rate,
+# batch 24, lr 1e-4.
+late_options=(--negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa
+  --hard-negatives 0.5 --train-vision-blocks --vision-blocks-lr-scale 0.1
+  --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50)
+
 # Stage 15: twice the training scenes (--count 4000 keeps --size full's seed, held-out
 # combinations and first 1600 train scenes, and adds 1600 more; its val and test splits are
 # not used), stage 14's model grown by two LLM layers (4 -> 6) and two audio-tower layers
@@ -121,9 +128,8 @@ mkdir -p "$work"
   "$wave" synth --seed 1 --count 4000 --hum-styles hum --out "$work/corpus-large"
 "$wave" train --batch-key caption --data "$work/corpus-large" --out "$work/run15" --init-from "$work/run14" \
   --grow-llm-layers 2 --grow-audio-layers 2 \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 1650 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 18
+  "${late_options[@]}" \
+  --steps 1650 --seed 18
 
 # Stage 16: twice stage 15's training scenes again (--count 8000 keeps --count 4000's 3200
 # train scenes and adds 3200 more, with the same held-out combinations), stage 15's model
@@ -131,9 +137,8 @@ mkdir -p "$work"
 [ -f "$work/corpus-larger/corpus.json" ] ||
   "$wave" synth --seed 1 --count 8000 --hum-styles hum --out "$work/corpus-larger"
 "$wave" train --batch-key caption --data "$work/corpus-larger" --out "$work/run16" --init-from "$work/run15" \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 1800 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 19
+  "${late_options[@]}" \
+  --steps 1800 --seed 19
 
 # Stage 17: twice stage 16's training scenes again (--count 16000 keeps --count 8000's 6400
 # train scenes and adds 6400 more, with the same held-out combinations), stage 16's model
@@ -141,9 +146,8 @@ mkdir -p "$work"
 [ -f "$work/corpus-largest/corpus.json" ] ||
   "$wave" synth --seed 1 --count 16000 --hum-styles hum --out "$work/corpus-largest"
 "$wave" train --batch-key caption --data "$work/corpus-largest" --out "$work/run17" --init-from "$work/run16" \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 1600 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 20
+  "${late_options[@]}" \
+  --steps 1600 --seed 20
 
 # Stage 18: the 9600 train scenes that --count 28000 adds to --count 16000's 12800 (none of
 # them seen before; --train-from writes only those, byte for byte what the whole corpus holds),
@@ -156,9 +160,8 @@ mkdir -p "$work"
 for budget in "--steps 1200 --stop-after 100" "--steps 650"; do
   # shellcheck disable=SC2086 # the budget is two options
   "$wave" train --data "$work/corpus-extra" --out "$work/run18" --init-from "$work/run17" \
-    --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-    --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-    $budget --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 22
+    "${late_options[@]}" \
+    $budget --seed 22
 done
 
 # Stage 19: the 9600 train scenes that --count 40000 adds to --count 28000's 22400, none seen
@@ -167,9 +170,8 @@ done
   "$wave" synth --seed 1 --count 40000 --hum-styles hum --splits train --train-from 22400 \
     --out "$work/corpus-extra2"
 "$wave" train --data "$work/corpus-extra2" --out "$work/run19" --init-from "$work/run18" \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 500 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 23
+  "${late_options[@]}" \
+  --steps 500 --seed 23
 
 # Stage 20: the 9600 train scenes that --count 52000 adds to --count 40000's 32000, none seen
 # before, stage 19's model and options, 500 steps.
@@ -177,9 +179,8 @@ done
   "$wave" synth --seed 1 --count 52000 --hum-styles hum --splits train --train-from 32000 \
     --out "$work/corpus-extra3"
 "$wave" train --data "$work/corpus-extra3" --out "$work/run20" --init-from "$work/run19" \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 500 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 24
+  "${late_options[@]}" \
+  --steps 500 --seed 24
 
 # Stage 21: stage 20's model grown by two LLM layers (6 -> 8) and two audio-tower layers (4 -> 6),
 # each new layer starting as the identity, on the 9600 train scenes --count 76000 adds to
@@ -189,9 +190,8 @@ done
     --out "$work/corpus-extra5"
 "$wave" train --data "$work/corpus-extra5" --out "$work/run21" --init-from "$work/run20" \
   --grow-llm-layers 2 --grow-audio-layers 2 \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 500 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 26
+  "${late_options[@]}" \
+  --steps 500 --seed 26
 
 # Stage 22: the grown model trained longer, 1000 steps on the 9600 train scenes --count 64000
 # adds to --count 52000's 41600 (not seen by stage 21), stage 21's options otherwise. It ran
@@ -202,17 +202,15 @@ done
 for budget in "--stop-after 100" ""; do
   # shellcheck disable=SC2086 # the budget is an option and its value, or nothing
   "$wave" train --data "$work/corpus-extra4" --out "$work/run22" --init-from "$work/run21" \
-    --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-    --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-    --steps 1000 $budget --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 27
+    "${late_options[@]}" \
+    --steps 1000 $budget --seed 27
 done
 
 # Stage 23: stage 22's model, 800 more steps on stage 21's block (seen once, 500 steps, by the
 # lineage), stage 22's options otherwise.
 "$wave" train --data "$work/corpus-extra5" --out "$work/run23" --init-from "$work/run22" \
-  --negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa --hard-negatives 0.5 \
-  --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-  --steps 800 --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 28
+  "${late_options[@]}" \
+  --steps 800 --seed 28
 mkdir -p "$out"
 for f in config.json beats_cfg.json tokenizer.json model.safetensors preprocessor_config.json \
   preprocessor_runtime.json chat_template.json loss.svg; do
