@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces models/wave-tiny: the synthetic corpus, the twenty-three training stages, the evaluation
+# Reproduces models/wave-tiny: the synthetic corpus, the twenty-four training stages, the evaluation
 # on the test split, and the small regenerable check that train/tests/shipped_model.rs replays.
 # On 2 cores: about 15 minutes of corpus generation and encoding, ~35 minutes for stage 1,
 # ~50 minutes for stage 2, ~75 minutes for stage 3, ~20 minutes for stage 4,
@@ -14,7 +14,8 @@
 # and ~52 minutes for stage 19, and ~55 minutes of generating (~18) and encoding (~36) 9600 more
 # and ~52 minutes for stage 20, ~40 minutes of encoding 9600 more and ~62 minutes for stage 21
 # (the grown model's steps take ~1.3 times as long), ~40 minutes of encoding 9600 more and
-# ~120 minutes for stage 22 and ~100 minutes for stage 23
+# ~120 minutes for stage 22, ~100 minutes for stage 23, and ~23 minutes of generating and ~29
+# of encoding 4800 more and ~110 minutes for stage 24
 # (stages 1-7 and the first 475 steps of stage 8 ran on a build of burn's CPU backend without
 # SIMD and rayon; a step is ~1.6x faster now). Stages 1-10 ran with the frozen ViT blocks'
 # output cached; the cache now holds the patch embedding, so replaying them runs the same
@@ -112,7 +113,7 @@ mkdir -p "$work"
   --train-vision-blocks --vision-blocks-lr-scale 0.1 \
   --steps 2000 --batch 24 --lr 1.5e-4 --warmup-ratio 0.03 --checkpoint-every 50 --seed 15
 
-# Stages 15-23 share these options: remembered negatives, the audio and T<->V tasks three times
+# Stages 15-24 share these options: remembered negatives, the audio and T<->V tasks three times
 # a cycle, half the batches with hard negatives, the ViT blocks trained at a tenth of the rate,
 # batch 24, lr 1e-4.
 late_options=(--negative-memory 2 --tasks t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa
@@ -211,16 +212,29 @@ done
 "$wave" train --data "$work/corpus-extra5" --out "$work/run23" --init-from "$work/run22" \
   "${late_options[@]}" \
   --steps 800 --seed 28
+
+# Stage 24: stage 23's model on the 4800 train scenes --count 82000 adds to --count 76000's
+# 60800 (none seen before), stage 23's options otherwise. Planned as 800 steps, stopped at
+# step 100 and resumed as a 600-step schedule to fit one session.
+[ -f "$work/corpus-extra6/corpus.json" ] ||
+  "$wave" synth --seed 1 --count 82000 --hum-styles hum --splits train --train-from 60800 \
+    --out "$work/corpus-extra6"
+for budget in "--steps 800 --stop-after 100" "--steps 600"; do
+  # shellcheck disable=SC2086 # the budget is options and their values
+  "$wave" train --data "$work/corpus-extra6" --out "$work/run24" --init-from "$work/run23" \
+    "${late_options[@]}" \
+    $budget --seed 30
+done
 mkdir -p "$out"
 for f in config.json beats_cfg.json tokenizer.json model.safetensors preprocessor_config.json \
   preprocessor_runtime.json chat_template.json loss.svg; do
-  cp "$work/run23/$f" "$out/"
+  cp "$work/run24/$f" "$out/"
 done
 # The runs' options and per-step losses (not named trainer_state.json: without the optimizer
 # moments this directory is a model, not a checkpoint to resume).
-cp "$work/run23/trainer_state.json" "$out/training-log.json"
+cp "$work/run24/trainer_state.json" "$out/training-log.json"
 # The earlier stages' logs and curves (stage 1's run directory is plain `run`).
-for stage in $(seq 1 22); do
+for stage in $(seq 1 23); do
   run="$work/run$([ "$stage" = 1 ] || echo "$stage")"
   cp "$run/trainer_state.json" "$out/training-log-stage$stage.json"
   cp "$run/loss.svg" "$out/loss-stage$stage.svg"
