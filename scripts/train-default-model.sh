@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces models/wave-tiny: the synthetic corpus, the twenty-four training stages, the evaluation
+# Reproduces models/wave-tiny: the synthetic corpus, the twenty-five training stages, the evaluation
 # on the test split, and the small regenerable check that train/tests/shipped_model.rs replays.
 # On 2 cores: about 15 minutes of corpus generation and encoding, ~35 minutes for stage 1,
 # ~50 minutes for stage 2, ~75 minutes for stage 3, ~20 minutes for stage 4,
@@ -15,7 +15,8 @@
 # and ~52 minutes for stage 20, ~40 minutes of encoding 9600 more and ~62 minutes for stage 21
 # (the grown model's steps take ~1.3 times as long), ~40 minutes of encoding 9600 more and
 # ~120 minutes for stage 22, ~100 minutes for stage 23, and ~23 minutes of generating and ~29
-# of encoding 4800 more and ~110 minutes for stage 24
+# of encoding 4800 more and ~110 minutes for stage 24, and ~95 minutes for stage 25's two runs
+# side by side
 # (stages 1-7 and the first 475 steps of stage 8 ran on a build of burn's CPU backend without
 # SIMD and rayon; a step is ~1.6x faster now). Stages 1-10 ran with the frozen ViT blocks'
 # output cached; the cache now holds the patch embedding, so replaying them runs the same
@@ -225,16 +226,33 @@ for budget in "--steps 800 --stop-after 100" "--steps 600"; do
     "${late_options[@]}" \
     $budget --seed 30
 done
-mkdir -p "$out"
-for f in config.json beats_cfg.json tokenizer.json model.safetensors preprocessor_config.json \
-  preprocessor_runtime.json chat_template.json loss.svg; do
-  cp "$work/run24/$f" "$out/"
+
+# Stage 25: two runs from stage 24's model on stage 24's block (they ran side by side, each on about
+# one core), then their weights averaged. Run a: stage 24's options, 450 steps. Run b: V<->A
+# five batches in eleven, planned as 450 steps, stopped at step 50 and resumed as a 400-step
+# schedule to fit one session. Alone, a was level with stage 24 and b traded text directions
+# for V<->A; their mean was better than either on the val split.
+"$wave" train --data "$work/corpus-extra6" --out "$work/run25a" --init-from "$work/run24" \
+  "${late_options[@]}" \
+  --steps 450 --seed 31
+for budget in "--steps 450 --stop-after 50" "--steps 400"; do
+  # shellcheck disable=SC2086 # the budget is options and their values
+  "$wave" train --data "$work/corpus-extra6" --out "$work/run25b" --init-from "$work/run24" \
+    --negative-memory 2 --tasks t-v,t-v,t-a,t-a,v-a,v-a,v-a,v-a,v-a,av-t,qa \
+    --hard-negatives 0.5 --train-vision-blocks --vision-blocks-lr-scale 0.1 \
+    --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 \
+    $budget --seed 32
 done
+mkdir -p "$out"
+python3 scripts/average-weights.py "$out" "$work/run25a" "$work/run25b"
 # The runs' options and per-step losses (not named trainer_state.json: without the optimizer
 # moments this directory is a model, not a checkpoint to resume).
-cp "$work/run24/trainer_state.json" "$out/training-log.json"
+cp "$work/run25a/trainer_state.json" "$out/training-log.json"
+cp "$work/run25a/loss.svg" "$out/loss.svg"
+cp "$work/run25b/trainer_state.json" "$out/training-log-b.json"
+cp "$work/run25b/loss.svg" "$out/loss-b.svg"
 # The earlier stages' logs and curves (stage 1's run directory is plain `run`).
-for stage in $(seq 1 23); do
+for stage in $(seq 1 24); do
   run="$work/run$([ "$stage" = 1 ] || echo "$stage")"
   cp "$run/trainer_state.json" "$out/training-log-stage$stage.json"
   cp "$run/loss.svg" "$out/loss-stage$stage.svg"
