@@ -17,11 +17,17 @@ from pathlib import Path
 
 
 def read_safetensors(path):
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        sys.exit(f"{path}: {e.strerror}")
     if len(data) < 8:
         sys.exit(f"{path}: too short to be a safetensors file")
     (header_len,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + header_len])
+    try:
+        header = json.loads(data[8 : 8 + header_len])
+    except ValueError:
+        sys.exit(f"{path}: the header is not JSON (truncated or not a safetensors file)")
     header.pop("__metadata__", None)
     body = memoryview(data)[8 + header_len :]
     tensors = {}
@@ -29,6 +35,8 @@ def read_safetensors(path):
         if info["dtype"] != "F32":
             sys.exit(f"{path}: tensor {name} is {info['dtype']}, only F32 is averaged")
         start, end = info["data_offsets"]
+        if end > len(body):
+            sys.exit(f"{path}: tensor {name} runs past the end of the file (truncated?)")
         values = array.array("f")
         values.frombytes(body[start:end])
         if sys.byteorder != "little":
