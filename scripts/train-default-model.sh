@@ -235,12 +235,12 @@ done
 "$wave" train --data "$work/corpus-extra6" --out "$work/run25a" --init-from "$work/run24" \
   "${late_options[@]}" \
   --steps 450 --seed 31
+# Run b's options: stage 24's with its own task mix in place of theirs.
+v_a_heavy_options=("${late_options[@]/#t-v,t-v,t-v,t-a,t-a,t-a,v-a,v-a,v-a,av-t,qa/t-v,t-v,t-a,t-a,v-a,v-a,v-a,v-a,v-a,av-t,qa}")
 for budget in "--steps 450 --stop-after 50" "--steps 400"; do
   # shellcheck disable=SC2086 # the budget is options and their values
   "$wave" train --data "$work/corpus-extra6" --out "$work/run25b" --init-from "$work/run24" \
-    --negative-memory 2 --tasks t-v,t-v,t-a,t-a,v-a,v-a,v-a,v-a,v-a,av-t,qa \
-    --hard-negatives 0.5 --train-vision-blocks --vision-blocks-lr-scale 0.1 \
-    --batch 24 --lr 1e-4 --warmup-ratio 0.03 --checkpoint-every 50 \
+    "${v_a_heavy_options[@]}" \
     $budget --seed 32
 done
 mkdir -p "$out"
