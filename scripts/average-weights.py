@@ -5,7 +5,7 @@ Usage: average-weights.py OUT_DIR MODEL_DIR MODEL_DIR [...]
 
 Every input must hold a model.safetensors with the same tensor names, shapes and dtype (F32),
 as runs started with `wave train --init-from` from one model do. OUT_DIR gets the element-wise
-mean as model.safetensors and the first input's other files (configs, tokenizer). Standard
+mean as model.safetensors and the first input's configs and tokenizer. Standard
 library only: the training machines have no numpy.
 """
 import array
@@ -14,6 +14,10 @@ import shutil
 import struct
 import sys
 from pathlib import Path
+
+
+# Files of an input directory that record how that model was trained or how it scored.
+RUN_RECORDS = ("trainer_state", "training-log", "eval")
 
 
 def read_safetensors(path):
@@ -79,8 +83,9 @@ def main():
     header_bytes += b" " * (-len(header_bytes) % 8)
 
     out.mkdir(parents=True, exist_ok=True)
+    # Configs and tokenizer only: logs and reports describe that input, not the mean.
     for item in inputs[0].iterdir():
-        if item.is_file() and item.suffix == ".json" and item.name != "trainer_state.json":
+        if item.is_file() and item.suffix == ".json" and not item.name.startswith(RUN_RECORDS):
             shutil.copy(item, out / item.name)
     with open(out / "model.safetensors", "wb") as f:
         f.write(struct.pack("<Q", len(header_bytes)))
