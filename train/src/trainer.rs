@@ -394,6 +394,7 @@ pub fn train(
         let started = Instant::now();
         let task = task_of(step, opts.seed, &tasks);
         let model = frozen.model(&ckpt.weights)?;
+        model.store.join_tracked::<TrainBackend>();
         let loss = step_loss(
             &model.embedder,
             task,
