@@ -263,8 +263,8 @@ python3 scripts/average-weights.py "$work/run26" "$work/run25" "$work/run26a" "$
 # styles (hummed, sung "la la", whistled), as in the evaluation corpus; one run from stage 26's
 # model, stage 24's options with hum<->AV in two batches of thirteen, 360 steps. (In three of
 # eight the shared space collapsed.) Alone, the run lifted hum->AV but lost retrieval; the
-# shipped model is its mean with stage 26's model counted twice, which kept retrieval and QA and
-# about doubled hum->AV top-10.
+# shipped model is its mean with stage 26's model counted twice, which kept retrieval level (QA
+# a point lower) and about doubled hum->AV top-10.
 [ -f "$work/corpus-extra7/corpus.json" ] ||
   "$wave" synth --seed 1 --count 86500 --splits train --train-from 65600 \
     --out "$work/corpus-extra7"
