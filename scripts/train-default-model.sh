@@ -262,8 +262,8 @@ python3 scripts/average-weights.py "$work/run26" "$work/run25" "$work/run26a" "$
 
 # Stage 27: hums back in the mix. A new block of 3600 train scenes whose hums come in all three
 # styles (hummed, sung "la la", whistled), as in the evaluation corpus; one run from stage 26's
-# model, stage 24's options with hum<->AV in two batches of thirteen, 360 steps. (In three of
-# eight the shared space collapsed.) Alone, the run lifted hum->AV but lost retrieval; the
+# model, stage 24's options with hum<->AV in two batches of thirteen, 360 steps (with hum<->AV
+# in three batches of eight the shared space collapsed). Alone, the run lifted hum->AV but lost retrieval; the
 # stage's model is its mean with stage 26's model counted twice, which kept retrieval level (QA
 # a point lower) and about doubled hum->AV top-10.
 [ -f "$work/corpus-extra7/corpus.json" ] ||
@@ -292,7 +292,7 @@ cp "$work/run28/trainer_state.json" "$out/training-log.json"
 cp "$work/run28/loss.svg" "$out/loss.svg"
 # The earlier stages' logs and curves (stage 1's run directory is plain `run`; stages 25 and
 # 26 had two runs each, `runNNa` and `runNNb`, the second's files named with `-b`).
-for stage in $(seq 1 24); do
+for stage in $(seq 1 24) 27; do
   run="$work/run$([ "$stage" = 1 ] || echo "$stage")"
   cp "$run/trainer_state.json" "$out/training-log-stage$stage.json"
   cp "$run/loss.svg" "$out/loss-stage$stage.svg"
@@ -303,8 +303,6 @@ for stage in 25 26; do
   cp "$work/run${stage}b/trainer_state.json" "$out/training-log-b-stage$stage.json"
   cp "$work/run${stage}b/loss.svg" "$out/loss-b-stage$stage.svg"
 done
-cp "$work/run27/trainer_state.json" "$out/training-log-stage27.json"
-cp "$work/run27/loss.svg" "$out/loss-stage27.svg"
 "$wave" eval --model "$out" --data "$work/eval/test" --json > "$out/eval.json"
 "$wave" eval --model "$out" --data "$work/eval/test" > "$out/eval.md"
 
