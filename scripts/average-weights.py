@@ -67,12 +67,16 @@ def main():
     for name in sorted(first):
         shape, values = first[name]
         mean = array.array("f", values)
-        for model in models[1:]:
-            other = model[name][1]
+        # A tensor every input holds alike (the frozen encoders) is kept as it is: summed and
+        # divided in f32 it can come back a rounding step off (five copies did), and then the
+        # trainer's media cache, keyed by the frozen weights, no longer matches the model.
+        if any(model[name][1] != values for model in models[1:]):
+            for model in models[1:]:
+                other = model[name][1]
+                for i in range(len(mean)):
+                    mean[i] += other[i]
             for i in range(len(mean)):
-                mean[i] += other[i]
-        for i in range(len(mean)):
-            mean[i] /= len(models)
+                mean[i] /= len(models)
         if sys.byteorder != "little":
             mean.byteswap()
         raw = mean.tobytes()
