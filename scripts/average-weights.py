@@ -70,6 +70,9 @@ def main():
         # A tensor every input holds alike (the frozen encoders) is kept as it is: summed and
         # divided in f32 it can come back a rounding step off (five copies did), and then the
         # trainer's media cache, keyed by the frozen weights, no longer matches the model.
+        # (Summing in f64 instead would also fix it, but would move the shipped means of
+        # stages 25-27, made this way, by a rounding step, so the recipe would stop
+        # reproducing them bit for bit.)
         if any(model[name][1] != values for model in models[1:]):
             for model in models[1:]:
                 other = model[name][1]
