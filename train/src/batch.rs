@@ -118,7 +118,7 @@ fn caption_of(task: Task, scene: &Scene) -> Option<String> {
         Task::TextVideo => scene.text_visual.clone(),
         Task::TextAudio => scene.text_audio.clone(),
         Task::VideoAudio | Task::AudioVideoText => scene.text_full.clone(),
-        Task::HumAudioVideo | Task::Qa => None,
+        Task::HumAudioVideo | Task::TextHum | Task::Qa => None,
     }
 }
 

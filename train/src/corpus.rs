@@ -19,6 +19,9 @@ pub struct CorpusRecord {
     pub path: Option<String>,
     #[serde(default)]
     pub text: Option<String>,
+    /// For hums: what the hum is ("someone hums the tender candle tune").
+    #[serde(default)]
+    pub caption: Option<String>,
     /// The scene this record belongs to.
     pub pair_of: String,
     /// For text: `full`, `visual` or `audio`.
@@ -81,7 +84,7 @@ pub struct Scene {
     /// Caption of what is heard.
     pub text_audio: Option<String>,
     /// Hum queries of this scene's tune.
-    pub hums: Vec<String>,
+    pub hums: Vec<Hum>,
     /// The tune the scene plays, if any.
     pub melody: Option<usize>,
     /// What its captions name, wording aside (`None` for corpora without the fields).
@@ -106,6 +109,14 @@ impl Scene {
             None => caption.clone(),
         }
     }
+}
+
+/// A hum query: its media id and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hum {
+    pub id: String,
+    /// "someone whistles the tender candle tune" (`None` for corpora written without it).
+    pub caption: Option<String>,
 }
 
 /// A question about a clip with its candidate answers (the right one first).
@@ -189,7 +200,10 @@ impl Split {
                     "audio" => scene.audio = id,
                     "video" => scene.video = id,
                     "audio_video" => scene.audio_video = id,
-                    _ => scene.hums.push(r.id.clone()),
+                    _ => scene.hums.push(Hum {
+                        id: r.id.clone(),
+                        caption: r.caption.clone(),
+                    }),
                 }
             }
             "qa" => {
@@ -225,7 +239,7 @@ impl Split {
                 [&s.audio, &s.video, &s.audio_video]
                     .into_iter()
                     .flatten()
-                    .chain(s.hums.iter())
+                    .chain(s.hums.iter().map(|h| &h.id))
             })
             .collect();
         self.media.retain(|id, _| media_ids.contains(id));

@@ -212,7 +212,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     // Their media, in the same order, for the melody ranking below.
     let (mut hum_files, mut av_files) = (Vec::new(), Vec::new());
     for (scene_id, s) in &split.scenes {
-        for h in &s.hums {
+        for h in s.hums.iter().map(|h| &h.id) {
             hum_files.push(&split.media[h]);
             let key = tune_key(s.melody, scene_id);
             hums.push(Embedded {

@@ -1,6 +1,6 @@
 //! The training tasks. As in WAVE's `TypeAwareBatchSampler`, every batch is drawn from one
 //! task: a retrieval pair type (text↔video, text↔audio, video↔audio, audio-video↔text,
-//! hum↔audio-video) or question answering.
+//! hum↔audio-video, text↔hum) or question answering.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,10 +14,27 @@ pub enum Task {
     AudioVideoText,
     HumAudioVideo,
     Qa,
+    /// A hum and what it is ("someone hums the tender candle tune"): the tune's name, which
+    /// the audio-video captions also carry, as a clean anchor for the hum side. Not in WAVE's
+    /// recipe and not among the default tasks.
+    TextHum,
 }
 
 impl Task {
-    pub const ALL: [Task; 6] = [
+    /// Every task. A batch cycle orders its tasks as listed here, so a new task goes last
+    /// (an earlier stage's `--tasks` then cycles as it did).
+    pub const ALL: [Task; 7] = [
+        Task::TextVideo,
+        Task::TextAudio,
+        Task::VideoAudio,
+        Task::AudioVideoText,
+        Task::HumAudioVideo,
+        Task::Qa,
+        Task::TextHum,
+    ];
+
+    /// The tasks trained when `--tasks` is not given: WAVE's pair types and QA.
+    pub const DEFAULT: [Task; 6] = [
         Task::TextVideo,
         Task::TextAudio,
         Task::VideoAudio,
@@ -34,6 +51,7 @@ impl Task {
             Task::AudioVideoText => "AV<->T",
             Task::HumAudioVideo => "hum<->AV",
             Task::Qa => "QA",
+            Task::TextHum => "T<->hum",
         }
     }
 
@@ -46,11 +64,17 @@ impl Task {
             Task::AudioVideoText => "av-t",
             Task::HumAudioVideo => "hum-av",
             Task::Qa => "qa",
+            Task::TextHum => "t-hum",
         }
     }
 
     pub fn from_key(key: &str) -> Option<Task> {
         Task::ALL.into_iter().find(|t| t.key() == key)
+    }
+
+    /// Whether the task's pairs are a scene's hums (one pair per hum, told apart by tune).
+    pub fn pairs_hums(self) -> bool {
+        matches!(self, Task::HumAudioVideo | Task::TextHum)
     }
 }
 
@@ -63,7 +87,7 @@ pub fn media_of(task: Task, split: &Split) -> Vec<String> {
     let mut ids = Vec::new();
     for id in scenes_for(task, split) {
         let scene = &split.scenes[id];
-        let picks = if task == Task::HumAudioVideo {
+        let picks = if task.pairs_hums() {
             scene.hums.len()
         } else {
             1
@@ -100,7 +124,11 @@ pub fn pair(task: Task, scene: &Scene, pick: usize) -> Option<(Side, Side)> {
         Task::AudioVideoText => Some((text(&scene.text_full)?, media(&scene.audio_video)?)),
         Task::HumAudioVideo => {
             let hum = scene.hums.get(pick % scene.hums.len().max(1))?;
-            Some((Side::Media(hum.clone()), media(&scene.audio_video)?))
+            Some((Side::Media(hum.id.clone()), media(&scene.audio_video)?))
+        }
+        Task::TextHum => {
+            let hum = scene.hums.get(pick % scene.hums.len().max(1))?;
+            Some((text(&hum.caption)?, Side::Media(hum.id.clone())))
         }
         Task::Qa => None,
     }
@@ -114,4 +142,59 @@ pub fn scenes_for(task: Task, split: &Split) -> Vec<&str> {
         .filter(|(_, s)| pair(task, s, 0).is_some())
         .map(|(id, _)| id.as_str())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Hum;
+
+    #[test]
+    fn default_tasks_cycle_as_before_text_hum_was_added() {
+        // A cycle orders its tasks by `ALL`: the default tasks keep their places in it.
+        assert_eq!(Task::ALL[..Task::DEFAULT.len()], Task::DEFAULT);
+        assert!(!Task::DEFAULT.contains(&Task::TextHum));
+        assert_eq!(Task::from_key("t-hum"), Some(Task::TextHum));
+    }
+
+    #[test]
+    fn text_hum_pairs_each_hum_with_its_caption() {
+        let hum = |n: usize, caption: Option<&str>| Hum {
+            id: format!("s.hum{n}"),
+            caption: caption.map(str::to_string),
+        };
+        let scene = Scene {
+            audio_video: Some("s.av".into()),
+            hums: vec![
+                hum(0, Some("someone hums the amber river tune")),
+                hum(1, Some("someone whistles the amber river tune")),
+            ],
+            melody: Some(0),
+            ..Scene::default()
+        };
+        assert_eq!(
+            pair(Task::TextHum, &scene, 3),
+            Some((
+                Side::Text("someone whistles the amber river tune".into()),
+                Side::Media("s.hum1".into())
+            ))
+        );
+        assert_eq!(
+            pair(Task::HumAudioVideo, &scene, 3),
+            Some((Side::Media("s.hum1".into()), Side::Media("s.av".into())))
+        );
+        // A hum without a caption (an older corpus) gives no text<->hum pair.
+        let uncaptioned = Scene {
+            hums: vec![hum(0, None)],
+            ..scene.clone()
+        };
+        assert_eq!(pair(Task::TextHum, &uncaptioned, 0), None);
+        let split = Split {
+            dir: "corpus/train".into(),
+            scenes: [("s".to_string(), scene)].into_iter().collect(),
+            questions: Vec::new(),
+            media: Default::default(),
+        };
+        assert_eq!(media_of(Task::TextHum, &split), ["s.hum0", "s.hum1"]);
+    }
 }

@@ -343,7 +343,7 @@ pub fn train(
     );
     let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
     // A task named twice gets two batches a cycle; the order given does not matter.
-    let mut chosen: Vec<Task> = opts.tasks.clone().unwrap_or_else(|| Task::ALL.to_vec());
+    let mut chosen: Vec<Task> = opts.tasks.clone().unwrap_or_else(|| Task::DEFAULT.to_vec());
     chosen.sort_by_key(|t| Task::ALL.iter().position(|a| a == t));
     let needed: BTreeSet<String> = chosen.iter().flat_map(|&t| media_of(t, &split)).collect();
     let missing: BTreeMap<String, PathBuf> = split
@@ -530,7 +530,7 @@ fn text_view(task: Task) -> Option<&'static str> {
         Task::TextVideo => Some("visual"),
         Task::TextAudio => Some("audio"),
         Task::AudioVideoText => Some("full"),
-        Task::VideoAudio | Task::HumAudioVideo | Task::Qa => None,
+        Task::VideoAudio | Task::HumAudioVideo | Task::TextHum | Task::Qa => None,
     }
 }
 
@@ -539,7 +539,7 @@ fn text_view(task: Task) -> Option<&'static str> {
 /// hums the same tune. Video↔audio pairs are keyed by scene.
 fn batch_key(task: Task, split: &Split, scene_id: &str, by: BatchKey) -> String {
     let scene = &split.scenes[scene_id];
-    if task == Task::HumAudioVideo {
+    if task.pairs_hums() {
         return format!("tune {:?}", scene.melody);
     }
     if let (BatchKey::Content, Some(view)) = (by, text_view(task)) {

@@ -292,6 +292,34 @@ fn a_run_can_be_limited_to_some_tasks() {
 }
 
 #[test]
+fn hums_can_be_trained_against_their_own_captions() {
+    let split = wave_train::corpus::Split::open(&corpus().join("train")).unwrap();
+    let hums: Vec<&wave_train::corpus::Hum> = split.scenes.values().flat_map(|s| &s.hums).collect();
+    assert!(hums.len() >= 2, "the tiny corpus has {} hums", hums.len());
+    assert!(hums.iter().all(|h| h
+        .caption
+        .as_deref()
+        .is_some_and(|c| c.starts_with("someone ") && c.ends_with(" tune"))));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = tiny(&tmp.path().join("model"));
+    opts.steps = 16;
+    opts.lr = 1e-3;
+    opts.tasks = Some(vec![Task::TextHum]);
+    let report = train(&opts, |_| {}).unwrap();
+    assert!(report.losses.iter().all(|l| l.1 == "T<->hum"));
+    // The hums are the only clips the task reads.
+    assert_eq!(report.media_encoded, hums.len());
+    let losses: Vec<f32> = report.losses.iter().map(|l| l.2).collect();
+    let (first, last) = (mean(&losses[..4]), mean(&losses[12..]));
+    assert!(
+        last < 0.85 * first,
+        "loss did not fall: first four steps {first:.3}, last four {last:.3}: {:?}",
+        report.losses
+    );
+}
+
+#[test]
 fn the_vision_blocks_train_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let mut first = tiny(&tmp.path().join("stage1"));
