@@ -59,9 +59,9 @@ pub struct TrainArgs {
     /// the schedule start afresh): a second stage of training.
     #[arg(long)]
     init_from: Option<PathBuf>,
-    /// Train only these tasks, comma-separated: t-v, t-a, v-a, av-t, hum-av, qa, t-hum
-    /// (default: all but t-hum, which pairs a hum with its own caption); a task named twice
-    /// gets twice the batches.
+    /// Train only these tasks, comma-separated: t-v, t-a, v-a, av-t, hum-av, qa, t-hum,
+    /// tune-av (default: the first six; t-hum pairs a hum with its own caption, tune-av a clip
+    /// with its tune's name); a task named twice gets twice the batches.
     #[arg(long, value_delimiter = ',', value_parser = parse_task)]
     tasks: Option<Vec<Task>>,
     /// Fraction of each retrieval batch made of groups of near neighbours (an anchor scene and

@@ -118,7 +118,7 @@ fn caption_of(task: Task, scene: &Scene) -> Option<String> {
         Task::TextVideo => scene.text_visual.clone(),
         Task::TextAudio => scene.text_audio.clone(),
         Task::VideoAudio | Task::AudioVideoText => scene.text_full.clone(),
-        Task::HumAudioVideo | Task::TextHum | Task::Qa => None,
+        Task::HumAudioVideo | Task::TextHum | Task::TuneAudioVideo | Task::Qa => None,
     }
 }
 
@@ -156,6 +156,7 @@ mod tests {
             text_audio: None,
             hums: Vec::new(),
             melody: None,
+            tune_caption: None,
             content: None,
         }
     }

@@ -29,6 +29,9 @@ pub struct CorpusRecord {
     pub view: Option<String>,
     #[serde(default)]
     pub melody: Option<usize>,
+    /// The tune's name ("tender candle").
+    #[serde(default)]
+    pub melody_name: Option<String>,
     /// For questions: the id of the audio-video clip asked about.
     #[serde(default)]
     pub about: Option<String>,
@@ -87,6 +90,8 @@ pub struct Scene {
     pub hums: Vec<Hum>,
     /// The tune the scene plays, if any.
     pub melody: Option<usize>,
+    /// The tune named as its captions name it ("the tender candle tune").
+    pub tune_caption: Option<String>,
     /// What its captions name, wording aside (`None` for corpora without the fields).
     pub content: Option<Content>,
 }
@@ -179,6 +184,9 @@ impl Split {
         let scene = self.scenes.entry(r.pair_of.clone()).or_default();
         if r.melody.is_some() {
             scene.melody = r.melody;
+        }
+        if let Some(name) = &r.melody_name {
+            scene.tune_caption = Some(format!("the {name} tune"));
         }
         if let Some(content) = r.content() {
             scene.content = Some(content);

@@ -1,6 +1,6 @@
 //! The training tasks. As in WAVE's `TypeAwareBatchSampler`, every batch is drawn from one
 //! task: a retrieval pair type (text↔video, text↔audio, video↔audio, audio-video↔text,
-//! hum↔audio-video, text↔hum) or question answering.
+//! hum↔audio-video; text↔hum and tune↔audio-video, not WAVE's) or question answering.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,15 @@ pub enum Task {
     /// the audio-video captions also carry, as a clean anchor for the hum side. Not in WAVE's
     /// recipe and not among the default tasks.
     TextHum,
+    /// A clip and the name of the tune it plays ("the tender candle tune"), so that a clip's
+    /// embedding holds its tune, which a hum can then find. Not WAVE's, not a default task.
+    TuneAudioVideo,
 }
 
 impl Task {
     /// Every task. A batch cycle orders its tasks as listed here, so a new task goes last
     /// (an earlier stage's `--tasks` then cycles as it did).
-    pub const ALL: [Task; 7] = [
+    pub const ALL: [Task; 8] = [
         Task::TextVideo,
         Task::TextAudio,
         Task::VideoAudio,
@@ -31,6 +34,7 @@ impl Task {
         Task::HumAudioVideo,
         Task::Qa,
         Task::TextHum,
+        Task::TuneAudioVideo,
     ];
 
     /// The tasks trained when `--tasks` is not given: WAVE's pair types and QA.
@@ -52,6 +56,7 @@ impl Task {
             Task::HumAudioVideo => "hum<->AV",
             Task::Qa => "QA",
             Task::TextHum => "T<->hum",
+            Task::TuneAudioVideo => "tune<->AV",
         }
     }
 
@@ -65,6 +70,7 @@ impl Task {
             Task::HumAudioVideo => "hum-av",
             Task::Qa => "qa",
             Task::TextHum => "t-hum",
+            Task::TuneAudioVideo => "tune-av",
         }
     }
 
@@ -72,9 +78,17 @@ impl Task {
         Task::ALL.into_iter().find(|t| t.key() == key)
     }
 
-    /// Whether the task's pairs are a scene's hums (one pair per hum, told apart by tune).
+    /// Whether the task's pairs are a scene's hums (one pair per hum).
     pub fn pairs_hums(self) -> bool {
         matches!(self, Task::HumAudioVideo | Task::TextHum)
+    }
+
+    /// Whether the task's pairs are told apart by tune alone (one pair per tune in a batch).
+    pub fn keyed_by_tune(self) -> bool {
+        matches!(
+            self,
+            Task::HumAudioVideo | Task::TextHum | Task::TuneAudioVideo
+        )
     }
 }
 
@@ -130,6 +144,7 @@ pub fn pair(task: Task, scene: &Scene, pick: usize) -> Option<(Side, Side)> {
             let hum = scene.hums.get(pick % scene.hums.len().max(1))?;
             Some((text(&hum.caption)?, Side::Media(hum.id.clone())))
         }
+        Task::TuneAudioVideo => Some((text(&scene.tune_caption)?, media(&scene.audio_video)?)),
         Task::Qa => None,
     }
 }
@@ -154,17 +169,20 @@ mod tests {
         // A cycle orders its tasks by `ALL`: the default tasks keep their places in it.
         assert_eq!(Task::ALL[..Task::DEFAULT.len()], Task::DEFAULT);
         assert!(!Task::DEFAULT.contains(&Task::TextHum));
+        assert!(!Task::DEFAULT.contains(&Task::TuneAudioVideo));
         assert_eq!(Task::from_key("t-hum"), Some(Task::TextHum));
+        assert_eq!(Task::from_key("tune-av"), Some(Task::TuneAudioVideo));
     }
 
     #[test]
-    fn text_hum_pairs_each_hum_with_its_caption() {
+    fn text_hum_pairs_each_hum_with_its_caption_and_tune_av_a_clip_with_its_tune() {
         let hum = |n: usize, caption: Option<&str>| Hum {
             id: format!("s.hum{n}"),
             caption: caption.map(str::to_string),
         };
         let scene = Scene {
             audio_video: Some("s.av".into()),
+            tune_caption: Some("the amber river tune".into()),
             hums: vec![
                 hum(0, Some("someone hums the amber river tune")),
                 hum(1, Some("someone whistles the amber river tune")),
@@ -183,6 +201,13 @@ mod tests {
             pair(Task::HumAudioVideo, &scene, 3),
             Some((Side::Media("s.hum1".into()), Side::Media("s.av".into())))
         );
+        assert_eq!(
+            pair(Task::TuneAudioVideo, &scene, 3),
+            Some((
+                Side::Text("the amber river tune".into()),
+                Side::Media("s.av".into())
+            ))
+        );
         // A hum without a caption (an older corpus) gives no text<->hum pair.
         let uncaptioned = Scene {
             hums: vec![hum(0, None)],
@@ -196,5 +221,6 @@ mod tests {
             media: Default::default(),
         };
         assert_eq!(media_of(Task::TextHum, &split), ["s.hum0", "s.hum1"]);
+        assert_eq!(media_of(Task::TuneAudioVideo, &split), ["s.av"]);
     }
 }

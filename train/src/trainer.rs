@@ -530,7 +530,11 @@ fn text_view(task: Task) -> Option<&'static str> {
         Task::TextVideo => Some("visual"),
         Task::TextAudio => Some("audio"),
         Task::AudioVideoText => Some("full"),
-        Task::VideoAudio | Task::HumAudioVideo | Task::TextHum | Task::Qa => None,
+        Task::VideoAudio
+        | Task::HumAudioVideo
+        | Task::TextHum
+        | Task::TuneAudioVideo
+        | Task::Qa => None,
     }
 }
 
@@ -539,7 +543,7 @@ fn text_view(task: Task) -> Option<&'static str> {
 /// hums the same tune. Video↔audio pairs are keyed by scene.
 fn batch_key(task: Task, split: &Split, scene_id: &str, by: BatchKey) -> String {
     let scene = &split.scenes[scene_id];
-    if task.pairs_hums() {
+    if task.keyed_by_tune() {
         return format!("tune {:?}", scene.melody);
     }
     if let (BatchKey::Content, Some(view)) = (by, text_view(task)) {

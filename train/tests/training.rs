@@ -292,7 +292,7 @@ fn a_run_can_be_limited_to_some_tasks() {
 }
 
 #[test]
-fn hums_can_be_trained_against_their_own_captions() {
+fn hums_and_clips_can_be_trained_against_their_tunes_names() {
     let split = wave_train::corpus::Split::open(&corpus().join("train")).unwrap();
     let hums: Vec<&wave_train::corpus::Hum> = split.scenes.values().flat_map(|s| &s.hums).collect();
     assert!(hums.len() >= 2, "the tiny corpus has {} hums", hums.len());
@@ -300,6 +300,16 @@ fn hums_can_be_trained_against_their_own_captions() {
         .caption
         .as_deref()
         .is_some_and(|c| c.starts_with("someone ") && c.ends_with(" tune"))));
+    let clips_with_tunes: Vec<&str> = split
+        .scenes
+        .values()
+        .filter(|s| s.audio_video.is_some())
+        .filter_map(|s| s.tune_caption.as_deref())
+        .collect();
+    assert!(clips_with_tunes.len() >= 2, "{clips_with_tunes:?}");
+    assert!(clips_with_tunes
+        .iter()
+        .all(|c| c.starts_with("the ") && c.ends_with(" tune")));
 
     let tmp = tempfile::tempdir().unwrap();
     let mut opts = tiny(&tmp.path().join("model"));
@@ -317,6 +327,14 @@ fn hums_can_be_trained_against_their_own_captions() {
         "loss did not fall: first four steps {first:.3}, last four {last:.3}: {:?}",
         report.losses
     );
+
+    // Tune <-> audio-video reads the clips that play a tune, and nothing else.
+    let mut tunes = tiny(&tmp.path().join("tunes"));
+    tunes.steps = 2;
+    tunes.tasks = Some(vec![Task::TuneAudioVideo]);
+    let report = train(&tunes, |_| {}).unwrap();
+    assert!(report.losses.iter().all(|l| l.1 == "tune<->AV"));
+    assert_eq!(report.media_encoded, clips_with_tunes.len());
 }
 
 #[test]
