@@ -97,6 +97,11 @@ pub struct Scene {
 }
 
 impl Scene {
+    /// Hum number `pick` of the scene's hums, counted round (`None` when it has none).
+    pub fn hum(&self, pick: usize) -> Option<&Hum> {
+        self.hums.get(pick % self.hums.len().max(1))
+    }
+
     /// What a caption of `view` (`visual`, `audio` or `full`) of this scene names, wording
     /// aside; the caption itself where the corpus does not say.
     pub fn content_key(&self, view: &str) -> Option<String> {

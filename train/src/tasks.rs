@@ -131,11 +131,11 @@ pub fn pair(task: Task, scene: &Scene, pick: usize) -> Option<(Side, Side)> {
         Task::VideoAudio => Some((media(&scene.video)?, media(&scene.audio)?)),
         Task::AudioVideoText => Some((text(&scene.text_full)?, media(&scene.audio_video)?)),
         Task::HumAudioVideo => {
-            let hum = scene.hums.get(pick % scene.hums.len().max(1))?;
+            let hum = scene.hum(pick)?;
             Some((Side::Media(hum.id.clone()), media(&scene.audio_video)?))
         }
         Task::TextHum => {
-            let hum = scene.hums.get(pick % scene.hums.len().max(1))?;
+            let hum = scene.hum(pick)?;
             Some((text(&hum.caption)?, Side::Media(hum.id.clone())))
         }
         Task::TuneAudioVideo => Some((text(&scene.tune_caption)?, media(&scene.audio_video)?)),
