@@ -162,7 +162,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
             let caption = [&s.text_visual, &s.text_audio, &s.text_full][pick].clone();
             if let Some(id) = [&s.video, &s.audio, &s.audio_video][pick] {
                 set.push(Embedded {
-                    label: caption.unwrap_or_else(|| id.clone()),
+                    label: labelled(id, &caption),
                     key: s.content_key(view).unwrap_or_else(|| id.clone()),
                     vector: media_vec(id, None)?,
                 });
@@ -332,7 +332,8 @@ fn melody_of(path: &std::path::Path, fps: f64, query: bool) -> Result<Vec<f32>, 
     Ok(v)
 }
 
-/// A media file named with the caption of its scene, for miss reports.
+/// A media file named by its id and the caption of its scene, for miss reports: the id tells
+/// apart clips whose captions read the same.
 fn labelled(id: &str, caption: &Option<String>) -> String {
     match caption {
         Some(c) => format!("{id}: {c}"),
