@@ -11,7 +11,7 @@ V <-> A means raising recognition in each modality, not the pairing.
 
 Needs the JSON of `wave eval --misses N --json` with N at least the number of queries (every
 rank-1 miss listed) and media labels carrying file ids ("test-00000.v: caption"), as `wave eval`
-writes them since stage 30 of wave-tiny.
+writes them since 2026-12-07.
 
 Usage: scripts/hits-by-recognition.py SPLIT_DIR EVAL.json
 """
@@ -36,7 +36,7 @@ def missed_ids(row):
         if not sep or " " in head:
             sys.exit(
                 f"{row['direction']}: the miss {miss['query'][:60]!r} names no file id; "
-                "rerun with a `wave eval` that labels media by id"
+                "rerun with a `wave eval` built since 2026-12-07 (it labels media by id)"
             )
         ids.add(head)
     return ids
