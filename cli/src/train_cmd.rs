@@ -96,6 +96,9 @@ pub struct TrainArgs {
     /// The same for its audio tower's layers.
     #[arg(long, default_value_t = 0, requires = "init_from")]
     grow_audio_layers: usize,
+    /// The same for its vision tower's blocks (trained only with --train-vision-blocks).
+    #[arg(long, default_value_t = 0, requires = "init_from")]
+    grow_vision_blocks: usize,
     /// Print one JSON object per step instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -129,6 +132,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.grow = Growth {
         llm_layers: args.grow_llm_layers,
         audio_layers: args.grow_audio_layers,
+        vision_blocks: args.grow_vision_blocks,
     };
     let json = args.json;
     let report = train(&opts, |s| {

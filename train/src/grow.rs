@@ -1,9 +1,9 @@
 //! Depth growth of a trained model (`wave train --init-from DIR --grow-llm-layers N
-//! --grow-audio-layers M`): new layers are inserted between the trained ones so that the grown
+//! --grow-audio-layers M --grow-vision-blocks K`): new layers are inserted between the trained ones so that the grown
 //! model embeds exactly as the one it grows from, and training goes on from there with more
 //! capacity (the block expansion of LLaMA Pro, arXiv 2401.02415).
 //!
-//! Both the Qwen2 decoder and the Whisper-style audio tower are pre-norm residual stacks, so a
+//! The Qwen2 decoder, the Whisper-style audio tower and the ViT are pre-norm residual stacks, so a
 //! layer whose two output projections (attention out, MLP down) are zero adds nothing to its
 //! input: it is the identity. A new layer copies the layer before it and zeroes those
 //! projections (and their biases); its other weights get gradients once the projections move
@@ -24,11 +24,15 @@ use crate::error::TrainError;
 pub struct Growth {
     pub llm_layers: usize,
     pub audio_layers: usize,
+    /// Vision-tower blocks (`visual.blocks`); their weights train only with
+    /// `--train-vision-blocks`.
+    #[serde(default)]
+    pub vision_blocks: usize,
 }
 
 impl Growth {
     pub fn is_none(&self) -> bool {
-        self.llm_layers == 0 && self.audio_layers == 0
+        self.llm_layers == 0 && self.audio_layers == 0 && self.vision_blocks == 0
     }
 }
 
@@ -103,6 +107,38 @@ pub fn grow(
             audio_config["num_hidden_layers"] = order.len().into();
         }
     }
+    if growth.vision_blocks > 0 {
+        let trained = count(&config, "vision_config", "depth")?;
+        let order = grown_order(trained, growth.vision_blocks);
+        weights = regrow_stack(weights, "visual.blocks", &order, &VISION_OUTPUT_PROJECTIONS);
+        let vision_config = &mut config["vision_config"];
+        // A copy attends as the block it copies: over the whole frame or within windows.
+        let full: Vec<usize> = match vision_config.get("fullatt_block_indexes") {
+            None => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .and_then(|l| l.iter().map(|i| i.as_u64()).collect::<Option<Vec<_>>>())
+                .ok_or_else(|| {
+                    bad("vision_config.fullatt_block_indexes is not a list of indexes".into())
+                })?
+                .into_iter()
+                .map(|i| i as usize)
+                .collect(),
+        };
+        let grown_full: Vec<usize> = order
+            .iter()
+            .enumerate()
+            .filter(|(_, source)| {
+                let (LayerSource::Trained(i) | LayerSource::IdentityCopy(i)) = **source;
+                full.contains(&i)
+            })
+            .map(|(position, _)| position)
+            .collect();
+        vision_config["depth"] = order.len().into();
+        if vision_config.get("fullatt_block_indexes").is_some() {
+            vision_config["fullatt_block_indexes"] = grown_full.into();
+        }
+    }
     let text = serde_json::to_string_pretty(&config).expect("JSON");
     std::fs::write(&path, text).map_err(|e| TrainError::io(&path, e))?;
     Ok(weights)
@@ -112,6 +148,8 @@ pub fn grow(
 const LLM_OUTPUT_PROJECTIONS: [&str; 2] = ["self_attn.o_proj.", "mlp.down_proj."];
 /// The same for a Whisper encoder layer (its projections have biases, zeroed too).
 const AUDIO_OUTPUT_PROJECTIONS: [&str; 2] = ["self_attn.out_proj.", "fc2."];
+/// The same for a Qwen2.5-VL vision block (biases too).
+const VISION_OUTPUT_PROJECTIONS: [&str; 2] = ["attn.proj.", "mlp.down_proj."];
 
 /// Renumbers `{prefix}.{i}.*` into the grown order, adding the identity copies.
 fn regrow_stack(

@@ -214,6 +214,13 @@ impl TrainOptions {
                     .into(),
             );
         }
+        if self.grow.vision_blocks > 0 && self.vision_blocks_lr_scale.is_none() {
+            return bad(
+                "growing vision blocks needs --train-vision-blocks (frozen, the new blocks would \
+                 stay the identity)"
+                    .into(),
+            );
+        }
         if let Some(model) = &self.init_from {
             let weights = model.join("model.safetensors");
             if !weights.is_file() {

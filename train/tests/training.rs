@@ -529,6 +529,8 @@ fn a_grown_model_embeds_as_the_model_it_grew_from() {
     grown.init_from = Some(first.out.clone());
     grown.grow.llm_layers = 2;
     grown.grow.audio_layers = 1;
+    grown.grow.vision_blocks = 2;
+    grown.vision_blocks_lr_scale = Some(1.0);
     grown.steps = 1;
     // Too small a step to move the weights: the embeddings are the grown model's at step 0.
     grown.lr = 1e-9;
@@ -539,10 +541,16 @@ fn a_grown_model_embeds_as_the_model_it_grew_from() {
         serde_json::from_slice(&std::fs::read(grown.out.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["text_config"]["num_hidden_layers"], 4);
     assert_eq!(config["audio_config"]["encoder_layers"], 2);
+    let first_config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.out.join("config.json")).unwrap()).unwrap();
+    let first_depth = first_config["vision_config"]["depth"].as_u64().unwrap();
+    assert_eq!(config["vision_config"]["depth"], first_depth + 2);
     let weights =
         wave_train::checkpoint::read_safetensors(&grown.out.join("model.safetensors")).unwrap();
     assert!(weights.contains_key("model.layers.3.mlp.down_proj.weight"));
     assert!(weights.contains_key("audio_tower.layers.1.fc2.bias"));
+    let last_block = format!("visual.blocks.{}.attn.proj.weight", first_depth + 1);
+    assert!(weights.contains_key(&last_block), "{last_block} missing");
     assert_eq!(weights["classify_linear.0.weight"].shape, vec![32, 32 * 4]);
 
     let load = |dir: &Path| {
@@ -572,12 +580,16 @@ fn a_grown_model_embeds_as_the_model_it_grew_from() {
     let mut trained = tiny(&tmp.path().join("grown-trained"));
     trained.init_from = Some(first.out.clone());
     trained.grow.llm_layers = 2;
+    trained.grow.vision_blocks = 1;
+    trained.vision_blocks_lr_scale = Some(1.0);
     trained.steps = 4;
     train(&trained, |_| {}).unwrap();
     let weights =
         wave_train::checkpoint::read_safetensors(&trained.out.join("model.safetensors")).unwrap();
     let new_o_proj = &weights["model.layers.1.self_attn.o_proj.weight"].values;
     assert!(new_o_proj.iter().any(|&v| v != 0.0));
+    let new_block_proj = &weights[&format!("visual.blocks.{first_depth}.attn.proj.weight")].values;
+    assert!(new_block_proj.iter().any(|&v| v != 0.0));
 }
 
 #[test]
@@ -587,4 +599,14 @@ fn growing_needs_a_model_to_grow() {
     o.grow.llm_layers = 2;
     let err = train(&o, |_| {}).unwrap_err().to_string();
     assert!(err.contains("needs --init-from"), "{err}");
+}
+
+#[test]
+fn growing_vision_blocks_needs_them_trained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = tiny(&tmp.path().join("model"));
+    o.init_from = Some(tmp.path().join("model"));
+    o.grow.vision_blocks = 1;
+    let err = train(&o, |_| {}).unwrap_err().to_string();
+    assert!(err.contains("needs --train-vision-blocks"), "{err}");
 }
