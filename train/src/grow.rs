@@ -1,7 +1,7 @@
 //! Depth growth of a trained model (`wave train --init-from DIR --grow-llm-layers N
-//! --grow-audio-layers M --grow-vision-blocks K`): new layers are inserted between the trained ones so that the grown
-//! model embeds exactly as the one it grows from, and training goes on from there with more
-//! capacity (the block expansion of LLaMA Pro, arXiv 2401.02415).
+//! --grow-audio-layers M --grow-vision-blocks K`): new layers are inserted between the trained
+//! ones so that the grown model embeds exactly as the one it grows from, and training goes on
+//! from there with more capacity (the block expansion of LLaMA Pro, arXiv 2401.02415).
 //!
 //! The Qwen2 decoder, the Whisper-style audio tower and the ViT are pre-norm residual stacks, so a
 //! layer whose two output projections (attention out, MLP down) are zero adds nothing to its
