@@ -112,30 +112,24 @@ pub fn grow(
         let order = grown_order(trained, growth.vision_blocks);
         weights = regrow_stack(weights, "visual.blocks", &order, &VISION_OUTPUT_PROJECTIONS);
         let vision_config = &mut config["vision_config"];
+        vision_config["depth"] = order.len().into();
         // A copy attends as the block it copies: over the whole frame or within windows.
-        let full: Vec<usize> = match vision_config.get("fullatt_block_indexes") {
-            None => Vec::new(),
-            Some(list) => list
+        if let Some(list) = vision_config.get("fullatt_block_indexes") {
+            let full: Vec<u64> = list
                 .as_array()
-                .and_then(|l| l.iter().map(|i| i.as_u64()).collect::<Option<Vec<_>>>())
+                .and_then(|l| l.iter().map(Value::as_u64).collect())
                 .ok_or_else(|| {
                     bad("vision_config.fullatt_block_indexes is not a list of indexes".into())
-                })?
-                .into_iter()
-                .map(|i| i as usize)
-                .collect(),
-        };
-        let grown_full: Vec<usize> = order
-            .iter()
-            .enumerate()
-            .filter(|(_, source)| {
-                let (LayerSource::Trained(i) | LayerSource::IdentityCopy(i)) = **source;
-                full.contains(&i)
-            })
-            .map(|(position, _)| position)
-            .collect();
-        vision_config["depth"] = order.len().into();
-        if vision_config.get("fullatt_block_indexes").is_some() {
+                })?;
+            let grown_full: Vec<usize> = order
+                .iter()
+                .enumerate()
+                .filter(|(_, source)| {
+                    let (LayerSource::Trained(i) | LayerSource::IdentityCopy(i)) = **source;
+                    full.contains(&(i as u64))
+                })
+                .map(|(position, _)| position)
+                .collect();
             vision_config["fullatt_block_indexes"] = grown_full.into();
         }
     }
