@@ -76,6 +76,13 @@ pub struct TrainArgs {
     /// full rate, stage 11's video losses doubled within 30 steps).
     #[arg(long, default_value_t = 0.1, requires = "train_vision_blocks")]
     vision_blocks_lr_scale: f32,
+    /// Train the ViT's patch embedding too (by default a random projection of each pixel
+    /// patch). The run then caches pixel patches (8-bit) instead of the embedding's output.
+    #[arg(long)]
+    train_patch_embed: bool,
+    /// The patch embedding's learning rate as a fraction of --lr (with --train-patch-embed).
+    #[arg(long, default_value_t = 0.1, requires = "train_patch_embed")]
+    patch_embed_lr_scale: f32,
     /// Sample video at this many frames a second (the model directory records it, and ingest
     /// and search sample at it too). Default: the --init-from model's rate, or WAVE's 2.
     #[arg(long)]
@@ -126,6 +133,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     opts.vision_blocks_lr_scale = args
         .train_vision_blocks
         .then_some(args.vision_blocks_lr_scale);
+    opts.patch_embed_lr_scale = args.train_patch_embed.then_some(args.patch_embed_lr_scale);
     opts.video_fps = args.video_fps;
     opts.negative_memory = args.negative_memory;
     opts.batch_key = args.batch_key;

@@ -17,7 +17,7 @@ use std::path::Path;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::audio::{try_interleave, AudioError};
-use crate::encoded::{EncodedAudio, EncodedMedia, EncodedVideo};
+use crate::encoded::{EncodedAudio, EncodedMedia, EncodedVideo, PixelNorm, VisionCut, VisionInput};
 use crate::fusion::{l2_normalize, text_embedding};
 use crate::model::{LoadOptions, Wave};
 use crate::positions::{
@@ -297,6 +297,16 @@ impl<B: Backend> Embedder<B> {
     /// The part of one media input a trainer never trains: the log-mel features, BEATs and the
     /// vision patch embedding. [`Self::prepare_encoded`] finishes it with any prompt.
     pub fn encode_media(&self, input: &Input) -> Result<EncodedMedia<B>, EmbedError> {
+        self.encode_media_to(input, VisionCut::PatchEmbedding)
+    }
+
+    /// [`Self::encode_media`], stopping the vision side at `cut` (before the patch embedding
+    /// for a trainer that trains it).
+    pub fn encode_media_to(
+        &self,
+        input: &Input,
+        cut: VisionCut,
+    ) -> Result<EncodedMedia<B>, EmbedError> {
         match input {
             Input::Text(_) => Err(EmbedError::Input(
                 "text goes through the label route, not the media encoders".into(),
@@ -312,7 +322,7 @@ impl<B: Backend> Embedder<B> {
             Input::Video { frames, .. } => Ok(EncodedMedia {
                 kind: MediaKind::Video,
                 audio: Vec::new(),
-                video: Some(self.encode_video(frames)?),
+                video: Some(self.encode_video(frames, cut)?),
                 time_aligned: false,
             }),
             Input::AudioVideo {
@@ -323,7 +333,7 @@ impl<B: Backend> Embedder<B> {
             } => Ok(EncodedMedia {
                 kind: MediaKind::Video,
                 audio: self.encode_audio(pcm, *sample_rate)?,
-                video: Some(self.encode_video(frames)?),
+                video: Some(self.encode_video(frames, cut)?),
                 time_aligned: self.options.av_positions == AvPositions::TimeAligned,
             }),
         }
@@ -356,10 +366,15 @@ impl<B: Backend> Embedder<B> {
         };
         let video = match &media.video {
             Some(v) => {
-                let rows = self
-                    .wave
-                    .vision
-                    .encode_embedded(v.blocks_in.clone(), v.grid)?;
+                let rows = match &v.input {
+                    VisionInput::Embedded(blocks_in) => self
+                        .wave
+                        .vision
+                        .encode_embedded(blocks_in.clone(), v.grid)?,
+                    VisionInput::Pixels { patches, .. } => {
+                        self.wave.vision.forward(patches.clone(), v.grid)?
+                    }
+                };
                 Some((rows, v.grid, v.second_per_grid))
             }
             None => None,
@@ -463,8 +478,12 @@ impl<B: Backend> Embedder<B> {
         Ok(encoded)
     }
 
-    /// The vision blocks' output for the merger, its grid and seconds per temporal grid.
-    fn encode_video(&self, frames: &VideoFrames) -> Result<EncodedVideo<B>, EmbedError> {
+    /// The vision tower's input up to `cut`, its grid and seconds per temporal grid.
+    fn encode_video(
+        &self,
+        frames: &VideoFrames,
+        cut: VisionCut,
+    ) -> Result<EncodedVideo<B>, EmbedError> {
         let cfg = &self.preprocess;
         let (patches, second_per_grid): (VideoPatches, f64) = match frames.timing {
             FrameTiming::Native { fps } => {
@@ -500,8 +519,17 @@ impl<B: Backend> Embedder<B> {
             TensorData::new(patches.pixel_values, [patches.n_patches, patches.patch_dim]),
             &self.device,
         );
+        let input = match cut {
+            VisionCut::PatchEmbedding => {
+                VisionInput::Embedded(self.wave.vision.embed_patches(x, grid)?)
+            }
+            VisionCut::Pixels => VisionInput::Pixels {
+                patches: x,
+                norm: PixelNorm::of(&cfg.image),
+            },
+        };
         Ok(EncodedVideo {
-            blocks_in: self.wave.vision.embed_patches(x, grid)?,
+            input,
             grid,
             second_per_grid,
         })

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use wave_engine::embedder::{Embedder, Input};
-use wave_engine::encoded::{EncodedMedia, HostMedia};
+use wave_engine::encoded::{EncodedMedia, HostMedia, VisionCut};
 use wave_engine::fusion::l2_normalize;
 
 use crate::corpus::Split;
@@ -103,7 +103,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<EvalReport, TrainError> {
     }
     let embedder = Embedder::<ComputeBackend>::load(&opts.model, &Default::default())
         .map_err(|e| TrainError::embed(format!("loading {}", opts.model.display()), e))?;
-    let cache = encode_all(&embedder, &split.media)?;
+    let cache = encode_all(&embedder, &split.media, VisionCut::PatchEmbedding)?;
     // Default-prompt vectors are asked for by several directions: embed each once.
     let default_vectors = std::cell::RefCell::new(BTreeMap::<String, Vec<f32>>::new());
     let media_vec = |id: &str, prompt: Option<&str>| -> Result<Vec<f32>, TrainError> {

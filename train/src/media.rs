@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use wave_engine::embedder::{Embedder, FrameTiming, Input, VideoFrames};
-use wave_engine::encoded::HostMedia;
+use wave_engine::encoded::{HostMedia, VisionCut};
 use wave_ingest::{decode_audio, decode_video, VideoKind, VideoOptions, TARGET_RATE};
 
 use crate::error::TrainError;
@@ -61,11 +61,12 @@ pub fn load_input(path: &Path, video_fps: f64) -> Result<Input, TrainError> {
     })
 }
 
-/// Decodes and encodes every `(id, path)` with the frozen encoders of `embedder`. Decoding
-/// runs in parallel (ffmpeg processes); encoding follows in order.
+/// Decodes and encodes every `(id, path)` with the frozen encoders of `embedder`, the vision
+/// side up to `cut`. Decoding runs in parallel (ffmpeg processes); encoding follows in order.
 pub fn encode_all<B: burn::tensor::backend::Backend>(
     embedder: &Embedder<B>,
     media: &BTreeMap<String, std::path::PathBuf>,
+    cut: VisionCut,
 ) -> Result<BTreeMap<String, HostMedia>, TrainError> {
     let ids: Vec<(&String, &std::path::PathBuf)> = media.iter().collect();
     let fps = embedder.preprocess_config().sampling.fps();
@@ -78,7 +79,7 @@ pub fn encode_all<B: burn::tensor::backend::Backend>(
             .collect();
         for ((id, path), input) in chunk.iter().zip(inputs) {
             let encoded = embedder
-                .encode_media(&input?)
+                .encode_media_to(&input?, cut)
                 .map_err(|e| TrainError::embed(path.display().to_string(), e))?;
             out.insert((*id).clone(), encoded.to_host());
         }

@@ -319,21 +319,30 @@ pub fn is_encoder(name: &str) -> bool {
 }
 
 /// What the trainer updates: the LLM, the visual merger (WAVE's "visual aligner"), the BEATs
-/// aligner, the fusion head, and the audio tower; with `vision_blocks`, the ViT blocks too.
-/// WAVE freezes its pretrained encoders; ours start random, and a random Whisper-style
-/// tower's output is dominated by its fixed positional terms (measured: 2 % of its output
-/// energy varied between clips, against 55 % for BEATs and 96 % for the ViT), so the small
-/// audio tower is trained too. The random ViT blocks pass colour on well but shape and motion
-/// poorly (linear probes in TRAINING.md), hence the option of training them. The patch
-/// embedding and BEATs always stay as initialised (random feature extractors).
-pub fn is_trainable(name: &str, vision_blocks: bool) -> bool {
+/// aligner, the fusion head, and the audio tower; on request, the ViT blocks and its patch
+/// embedding too. WAVE freezes its pretrained encoders; ours start random, and a random
+/// Whisper-style tower's output is dominated by its fixed positional terms (measured: 2 % of
+/// its output energy varied between clips, against 55 % for BEATs and 96 % for the ViT), so the
+/// small audio tower is trained too. The random ViT blocks pass colour on well but shape and
+/// motion poorly (linear probes in TRAINING.md), hence the options of training them and the
+/// patch embedding (a random projection of each 1176-value pixel patch to 128). BEATs always
+/// stays as initialised (a random feature extractor).
+pub fn is_trainable(name: &str, vision: VisionTraining) -> bool {
     name.starts_with("model.")
         || name.starts_with("visual.merger.")
         || name.starts_with("audio_tower.")
         || name.starts_with("beats_ln.")
         || name.starts_with("beats_proj.")
         || name.starts_with("classify_linear.")
-        || (vision_blocks && is_vision_block(name))
+        || (vision.blocks && is_vision_block(name))
+        || (vision.patch_embed && is_patch_embed(name))
+}
+
+/// The parts of the ViT before its merger that a run trains (none by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisionTraining {
+    pub blocks: bool,
+    pub patch_embed: bool,
 }
 
 /// A weight of the ViT blocks (trained only on request, at their own rate).
@@ -341,14 +350,19 @@ pub fn is_vision_block(name: &str) -> bool {
     name.starts_with("visual.blocks.")
 }
 
+/// The ViT's patch embedding (trained only on request, at its own rate).
+pub fn is_patch_embed(name: &str) -> bool {
+    name.starts_with("visual.patch_embed.")
+}
+
 /// The weights a training step updates (see [`is_trainable`]).
 pub fn trainable_names(
     weights: &BTreeMap<String, HostTensor>,
-    vision_blocks: bool,
+    vision: VisionTraining,
 ) -> BTreeSet<String> {
     weights
         .keys()
-        .filter(|n| is_trainable(n, vision_blocks))
+        .filter(|n| is_trainable(n, vision))
         .cloned()
         .collect()
 }

@@ -15,7 +15,7 @@ use burn::tensor::{backend::AutodiffBackend, Tensor};
 use serde::{Deserialize, Serialize};
 use wave_engine::config::{BeatsConfig, WaveConfig};
 use wave_engine::embedder::{EmbedOptions, Embedder, Input, Prepared};
-use wave_engine::encoded::{EncodedMedia, HostMedia};
+use wave_engine::encoded::{EncodedMedia, HostMedia, VisionCut};
 use wave_engine::model::Wave;
 use wave_engine::preprocess::PreprocessConfig;
 use wave_engine::prompt::PromptTokenizer;
@@ -31,9 +31,9 @@ use crate::media::encode_all;
 use crate::media_cache;
 use crate::memory::{NegativeMemory, Negatives};
 use crate::model_dir::{
-    checked_against_config, copy_model, init_weights, is_vision_block, not_a_model_dir,
-    read_configs, set_video_fps, tensor_layout, trainable_names, write_config_files, ModelSizes,
-    SplitMix64,
+    checked_against_config, copy_model, init_weights, is_patch_embed, is_vision_block,
+    not_a_model_dir, read_configs, set_video_fps, tensor_layout, trainable_names,
+    write_config_files, ModelSizes, SplitMix64, VisionTraining,
 };
 use crate::optim::{clip_grad_norm, learning_rate, AdamW};
 use crate::tasks::{media_of, pair, scenes_for, Side, Task};
@@ -90,6 +90,11 @@ pub struct TrainOptions {
     /// `None`, so runs from before the option resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision_blocks_lr_scale: Option<f32>,
+    /// Train the ViT's patch embedding too, at this fraction of `lr` (`None`: it stays a
+    /// random projection). The media cache then holds pixel patches instead of its output.
+    /// Left out of the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch_embed_lr_scale: Option<f32>,
     /// Sample video at this many frames a second (written to the model's
     /// `preprocessor_runtime.json`, so ingest and search sample at it too); `None` keeps the
     /// initial model's rate, or WAVE's 2 for a new one. Left out of the JSON when `None`.
@@ -137,6 +142,7 @@ impl TrainOptions {
             tasks: None,
             hard_negatives: 0.0,
             vision_blocks_lr_scale: None,
+            patch_embed_lr_scale: None,
             video_fps: None,
             negative_memory: 0,
             grow: Growth::default(),
@@ -185,10 +191,13 @@ impl TrainOptions {
                 self.hard_negatives
             ));
         }
-        if let Some(scale) = self.vision_blocks_lr_scale {
-            if !(scale.is_finite() && scale > 0.0) {
+        for (what, scale) in [
+            ("vision-block", self.vision_blocks_lr_scale),
+            ("patch-embedding", self.patch_embed_lr_scale),
+        ] {
+            if let Some(scale) = scale.filter(|s| !(s.is_finite() && *s > 0.0)) {
                 return bad(format!(
-                    "vision-block learning-rate scale must be positive, got {scale}"
+                    "{what} learning-rate scale must be positive, got {scale}"
                 ));
             }
         }
@@ -237,6 +246,24 @@ impl TrainOptions {
         Ok(())
     }
 
+    /// The parts of the ViT this run trains beside the rest.
+    pub fn vision_training(&self) -> VisionTraining {
+        VisionTraining {
+            blocks: self.vision_blocks_lr_scale.is_some(),
+            patch_embed: self.patch_embed_lr_scale.is_some(),
+        }
+    }
+
+    /// Where the media cache stops on the vision side: before the patch embedding when the
+    /// run trains it.
+    pub fn vision_cut(&self) -> VisionCut {
+        if self.patch_embed_lr_scale.is_some() {
+            VisionCut::Pixels
+        } else {
+            VisionCut::PatchEmbedding
+        }
+    }
+
     /// The options that must match when resuming (the step budget and interval may change).
     fn identity(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).expect("options serialise");
@@ -256,9 +283,10 @@ pub struct StepLog {
     pub step: usize,
     pub task: &'static str,
     pub loss: f32,
-    /// Before clipping; without the ViT blocks' gradients, which are clipped on their own.
+    /// Before clipping; without the ViT blocks' (and patch embedding's) gradients, which are
+    /// clipped on their own.
     pub grad_norm: f32,
-    /// Before clipping, when the ViT blocks train.
+    /// Before clipping, when the ViT blocks or its patch embedding train.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vision_blocks_grad_norm: Option<f32>,
     pub lr: f32,
@@ -347,6 +375,7 @@ pub fn train(
     let fingerprint = media_cache::frozen_fingerprint(
         &ckpt.weights,
         frozen_embedder.preprocess_config().sampling.fps(),
+        opts.vision_cut(),
     );
     let mut cache = media_cache::load(&cache_path, &fingerprint).unwrap_or_default();
     // A task named twice gets two batches a cycle; the order given does not matter.
@@ -364,7 +393,7 @@ pub fn train(
             clips = missing.len(),
             "encoding media with the frozen encoders"
         );
-        cache.extend(encode_all(&frozen_embedder, &missing)?);
+        cache.extend(encode_all(&frozen_embedder, &missing, opts.vision_cut())?);
         media_cache::save(&cache_path, &fingerprint, &cache)?;
     }
     let encode_seconds = t0.elapsed().as_secs_f64();
@@ -374,7 +403,7 @@ pub fn train(
         beats,
         tokenizer: frozen_embedder.tokenizer().clone(),
         preprocess: frozen_embedder.preprocess_config().clone(),
-        trainable: trainable_names(&ckpt.weights, opts.vision_blocks_lr_scale.is_some()),
+        trainable: trainable_names(&ckpt.weights, opts.vision_training()),
     };
     drop(frozen_embedder);
 
@@ -425,22 +454,26 @@ pub fn train(
                 grad_values.insert(tracked.name, g);
             }
         }
-        // The ViT blocks' gradients are clipped on their own: their norms were 10-87 against
-        // 3-7 for the rest (measured at the start of stage 11), so one global norm would shrink
-        // every video batch's step on the rest of the model far more than an audio batch's.
+        // The ViT blocks' gradients (and the patch embedding's) are clipped on their own: their
+        // norms were 10-87 against 3-7 for the rest (measured at the start of stage 11), so one
+        // global norm would shrink every video batch's step on the rest of the model far more
+        // than an audio batch's.
         let (mut vision_grads, mut grad_values): (BTreeMap<_, _>, BTreeMap<_, _>) = grad_values
             .into_iter()
-            .partition(|(name, _)| is_vision_block(name));
+            .partition(|(name, _)| is_vision_block(name) || is_patch_embed(name));
         let grad_norm = clip_grad_norm(&mut grad_values, opts.max_grad_norm);
         let vision_blocks_grad_norm = (!vision_grads.is_empty())
             .then(|| clip_grad_norm(&mut vision_grads, opts.max_grad_norm));
         grad_values.append(&mut vision_grads);
         let lr = learning_rate(step, opts.steps, warmup, opts.lr);
         let vision_lr = lr * opts.vision_blocks_lr_scale.unwrap_or(1.0);
+        let patch_embed_lr = lr * opts.patch_embed_lr_scale.unwrap_or(1.0);
         ckpt.optimizer
             .update_with(&mut ckpt.weights, &grad_values, |name| {
                 if is_vision_block(name) {
                     vision_lr
+                } else if is_patch_embed(name) {
+                    patch_embed_lr
                 } else {
                     lr
                 }

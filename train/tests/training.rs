@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use wave_engine::encoded::VisionCut;
 use wave_train::model_dir::ModelSizes;
 use wave_train::tasks::Task;
 use wave_train::{train, TrainError, TrainOptions};
@@ -150,6 +151,12 @@ fn bad_arguments_are_clear_errors() {
     check(
         o,
         "vision-block learning-rate scale must be positive, got 0",
+    );
+    let mut o = tiny(&out);
+    o.patch_embed_lr_scale = Some(-1.0);
+    check(
+        o,
+        "patch-embedding learning-rate scale must be positive, got -1",
     );
     let mut o = tiny(&out);
     o.video_fps = Some(0.0);
@@ -338,7 +345,7 @@ fn hums_and_clips_can_be_trained_against_their_tunes_names() {
 }
 
 #[test]
-fn the_vision_blocks_train_only_when_asked() {
+fn the_vision_blocks_and_patch_embedding_train_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let mut first = tiny(&tmp.path().join("stage1"));
     first.steps = 1;
@@ -347,14 +354,15 @@ fn the_vision_blocks_train_only_when_asked() {
         wave_train::checkpoint::read_safetensors(&dir.join("model.safetensors")).unwrap()
     };
     let start = read(&first.out);
-    let stage = |name: &str, vision_blocks: bool| {
+    let stage = |name: &str, vision_blocks: bool, patch_embed: bool| {
         let mut o = tiny(&tmp.path().join(name));
         o.steps = 3;
         o.tasks = Some(vec![Task::TextVideo]);
         o.init_from = Some(first.out.clone());
         o.vision_blocks_lr_scale = vision_blocks.then_some(0.5);
+        o.patch_embed_lr_scale = patch_embed.then_some(0.5);
         train(&o, |_| {}).unwrap();
-        read(&o.out)
+        (read(&o.out), o)
     };
     let moved = |weights: &std::collections::BTreeMap<_, _>, prefix: &str| -> Vec<String> {
         start
@@ -363,19 +371,52 @@ fn the_vision_blocks_train_only_when_asked() {
             .map(|(n, _)| n.clone())
             .collect()
     };
-    let frozen = stage("frozen", false);
+    let (frozen, _) = stage("frozen", false, false);
     assert!(moved(&frozen, "visual.blocks.").is_empty());
     assert!(!moved(&frozen, "visual.merger.").is_empty());
 
-    let trained = stage("trained", true);
+    let (trained, _) = stage("trained", true, false);
     let blocks = moved(&trained, "visual.blocks.");
     let all_blocks = start
         .keys()
         .filter(|n| n.starts_with("visual.blocks."))
         .count();
     assert_eq!(blocks.len(), all_blocks, "moved: {blocks:?}");
-    // The patch embedding is what the media cache holds: it never trains.
+    // The media cache holds the patch embedding's output: it is not trained.
     assert!(moved(&trained, "visual.patch_embed.").is_empty());
+
+    // Asked for, the patch embedding trains, from pixel patches the cache keeps as the 8-bit
+    // values they were decoded from.
+    let (pixels, opts) = stage("patch-embed", false, true);
+    assert_eq!(
+        moved(&pixels, "visual.patch_embed."),
+        ["visual.patch_embed.proj.weight"]
+    );
+    assert!(moved(&pixels, "visual.blocks.").is_empty());
+    let fps = wave_engine::preprocess::PreprocessConfig::from_model_dir(&opts.out)
+        .unwrap()
+        .sampling
+        .fps();
+    let cache = wave_train::media_cache::load(
+        &opts.out.join(wave_train::trainer::MEDIA_CACHE),
+        &wave_train::media_cache::frozen_fingerprint(&start, fps, VisionCut::Pixels),
+    )
+    .expect("a cache of pixel patches");
+    let videos: Vec<_> = cache.values().filter_map(|m| m.video.as_ref()).collect();
+    assert!(!videos.is_empty());
+    for (input, [t, h, w], _) in videos {
+        let wave_engine::encoded::HostVision::Pixels(p) = input else {
+            panic!("a video cached as its patch embedding in a run that trains it");
+        };
+        // (C·T·p·p) = 3·2·14·14 values a patch.
+        assert_eq!(p.shape, [t * h * w, 1176]);
+    }
+    // A run that does not train it cannot take that cache for its own.
+    assert!(wave_train::media_cache::load(
+        &opts.out.join(wave_train::trainer::MEDIA_CACHE),
+        &wave_train::media_cache::frozen_fingerprint(&start, fps, VisionCut::PatchEmbedding),
+    )
+    .is_none());
 }
 
 #[test]
@@ -412,14 +453,15 @@ fn a_stage_can_sample_video_at_another_rate() {
     let weights =
         wave_train::checkpoint::read_safetensors(&first.out.join("model.safetensors")).unwrap();
     let cache = |dir: &Path, fps: f64| {
-        let fingerprint = wave_train::media_cache::frozen_fingerprint(&weights, fps);
+        let fingerprint =
+            wave_train::media_cache::frozen_fingerprint(&weights, fps, VisionCut::PatchEmbedding);
         wave_train::media_cache::load(&dir.join(wave_train::trainer::MEDIA_CACHE), &fingerprint)
             .expect("the run's media cache, made at its rate")
     };
     let (at2, at4) = (cache(&same, 2.0), cache(&faster, 4.0));
     assert!(wave_train::media_cache::load(
         &faster.join(wave_train::trainer::MEDIA_CACHE),
-        &wave_train::media_cache::frozen_fingerprint(&weights, 2.0)
+        &wave_train::media_cache::frozen_fingerprint(&weights, 2.0, VisionCut::PatchEmbedding)
     )
     .is_none());
     let mut videos = 0;
