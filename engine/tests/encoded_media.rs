@@ -2,6 +2,8 @@
 //! caches) embeds exactly as one encoded up to the patch embedding, and its 8-bit host copy
 //! restores the processor's values exactly.
 
+mod common;
+
 use std::path::PathBuf;
 
 use burn::tensor::Tensor;
@@ -79,25 +81,16 @@ fn pixel_patches_embed_as_the_patch_embedding_does() {
         values(&embedder.forward_prepared(vec![prepared]).unwrap())
     };
     let (a, b) = (vector(&embedded), vector(&restored));
-    assert_eq!(a.len(), b.len());
-    let worst = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
+    let worst = common::max_abs_diff(&a, &b);
     assert!(worst < 1e-4, "the two cuts disagree by {worst}");
     // And both are what the regular embedding path gives.
     let direct = embedder
         .embed_raw(std::slice::from_ref(&input))
         .unwrap()
         .remove(0);
-    let worst = direct
-        .iter()
-        .zip(&a)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
+    let worst = common::max_abs_diff(&direct, &a);
     assert!(
         worst < 1e-4,
-        "encode + prepare differs from embed_one by {worst}"
+        "encode + prepare differs from embed_raw by {worst}"
     );
 }
